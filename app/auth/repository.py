@@ -1,0 +1,61 @@
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from app.auth.models import ApiToken, Organisation
+
+
+class OrganisationRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def by_slug(self, slug: str) -> Organisation | None:
+        return self.session.scalar(select(Organisation).where(Organisation.slug == slug))
+
+    def by_slugs(self, slugs: list[str]) -> list[Organisation]:
+        return list(self.session.scalars(select(Organisation).where(Organisation.slug.in_(slugs))))
+
+    def by_id(self, org_id: int) -> Organisation | None:
+        return self.session.get(Organisation, org_id)
+
+    def add(self, org: Organisation) -> Organisation:
+        self.session.add(org)
+        self.session.flush()
+        return org
+
+
+class TokenRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def by_hash(self, token_hash: str) -> tuple[ApiToken, Organisation] | None:
+        row = self.session.execute(
+            select(ApiToken, Organisation)
+            .join(Organisation, ApiToken.organisation_id == Organisation.id)
+            .where(ApiToken.token_hash == token_hash)
+        ).first()
+        return (row[0], row[1]) if row else None
+
+    def add(self, token: ApiToken) -> ApiToken:
+        self.session.add(token)
+        self.session.flush()
+        return token
+
+    def touch(self, token_id: int, at: datetime) -> None:
+        self.session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=at))
+
+    def revoke(self, token_id: int, at: datetime) -> bool:
+        result = self.session.execute(
+            update(ApiToken)
+            .where(ApiToken.id == token_id, ApiToken.revoked_at.is_(None))
+            .values(revoked_at=at)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    def for_org(self, org_id: int) -> list[ApiToken]:
+        return list(
+            self.session.scalars(
+                select(ApiToken).where(ApiToken.organisation_id == org_id).order_by(ApiToken.id)
+            )
+        )

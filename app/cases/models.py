@@ -1,0 +1,58 @@
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import Date, ForeignKey, Index, Numeric, String, Text, Uuid
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.auth.models import Organisation
+from app.core.models import Base, UTCDateTime, utcnow
+
+
+class Case(Base):
+    """One dossier: an applicant's request to join the Chain, and where it stands."""
+
+    __tablename__ = "cases"
+    __table_args__ = (
+        Index("ix_cases_state_created_at", "state", "created_at"),
+        Index("ix_cases_created_at_id", "created_at", "id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    code: Mapped[str | None] = mapped_column(String(32), unique=True)
+    workflow_key: Mapped[str] = mapped_column(String(100))
+    workflow_version: Mapped[int]
+    state: Mapped[str] = mapped_column(String(50))
+    version: Mapped[int] = mapped_column(default=1)
+    # The state that asked for a supplement, to which `resubmit` returns.
+    return_state: Mapped[str | None] = mapped_column(String(50))
+
+    applicant_org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    applicant_name: Mapped[str] = mapped_column(String(300))
+    province: Mapped[str] = mapped_column(String(100))
+    unit_kind: Mapped[str] = mapped_column(String(40))
+    area_m2: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    address: Mapped[str | None] = mapped_column(String(500))
+    investor: Mapped[str | None] = mapped_column(String(300))
+    # Lower-case, diacritics-free copy of the searchable fields (for `q`).
+    search_text: Mapped[str] = mapped_column(Text, default="")
+
+    due_at: Mapped[date | None] = mapped_column(Date, index=True)
+    received_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    state_entered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    applicant_org: Mapped[Organisation] = relationship(lazy="raise")
+
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
+
+
+class DossierCodeSequence(Base):
+    """Last dossier number issued per agency and day; codes are never reused."""
+
+    __tablename__ = "dossier_code_sequences"
+
+    agency: Mapped[str] = mapped_column(String(10), primary_key=True)
+    day: Mapped[str] = mapped_column(String(6), primary_key=True)
+    last: Mapped[int]

@@ -1,0 +1,100 @@
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from app.auth.actor import Actor
+from app.auth.models import Organisation
+from app.cases.access import visible_cases
+from app.cases.models import Case, DossierCodeSequence
+
+
+@dataclass(frozen=True)
+class CaseFilters:
+    state: str | None = None
+    province: str | None = None
+    applicant: str | None = None
+    words: tuple[str, ...] = ()
+    overdue: bool | None = None
+    today: date | None = None
+
+
+@dataclass(frozen=True)
+class Cursor:
+    created_at: datetime
+    id: uuid.UUID
+
+
+class CaseRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get_visible(
+        self, case_id: uuid.UUID, actor: Actor, *, lock: bool = False
+    ) -> tuple[Case, str] | None:
+        """The case with its applicant organisation's slug, if the actor may see it.
+
+        With `lock`, the case's row is held until the transaction ends (PostgreSQL; SQLite
+        write transactions are serialised already), so concurrent writers queue up.
+        """
+        query = (
+            select(Case, Organisation.slug)
+            .join(Organisation, Case.applicant_org_id == Organisation.id)
+            .where(Case.id == case_id, visible_cases(actor))
+        )
+        if lock:
+            query = query.with_for_update(of=Case)
+        row = self.session.execute(query).first()
+        return (row[0], row[1]) if row else None
+
+    def page(
+        self, actor: Actor, filters: CaseFilters, after: Cursor | None, limit: int
+    ) -> list[tuple[Case, str]]:
+        conditions: list[ColumnElement[bool]] = [visible_cases(actor)]
+        if filters.state:
+            conditions.append(Case.state == filters.state)
+        if filters.province:
+            conditions.append(Case.province == filters.province)
+        if filters.applicant:
+            conditions.append(Organisation.slug == filters.applicant)
+        conditions.extend(Case.search_text.contains(word, autoescape=True) for word in filters.words)
+        if filters.overdue is not None and filters.today is not None:
+            late = Case.due_at < filters.today
+            conditions.append(late if filters.overdue else or_(Case.due_at.is_(None), ~late))
+        if after is not None:
+            conditions.append(
+                or_(
+                    Case.created_at < after.created_at,
+                    and_(Case.created_at == after.created_at, Case.id < after.id),
+                )
+            )
+        rows = self.session.execute(
+            select(Case, Organisation.slug)
+            .join(Organisation, Case.applicant_org_id == Organisation.id)
+            .where(*conditions)
+            .order_by(Case.created_at.desc(), Case.id.desc())
+            .limit(limit)
+        )
+        return [(case, slug) for case, slug in rows]
+
+    def add(self, case: Case) -> Case:
+        self.session.add(case)
+        self.session.flush()
+        return case
+
+    def next_code_number(self, agency: str, day: str) -> int:
+        """Take the next dossier number for the agency and day; concurrent callers queue on the row."""
+        dialect = sqlite if self.session.get_bind().dialect.name == "sqlite" else postgresql
+        statement = (
+            dialect.insert(DossierCodeSequence)
+            .values(agency=agency, day=day, last=1)
+            .on_conflict_do_update(
+                index_elements=["agency", "day"],
+                set_={"last": DossierCodeSequence.last + 1},
+            )
+            .returning(DossierCodeSequence.last)
+        )
+        return int(self.session.execute(statement).scalar_one())

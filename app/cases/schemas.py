@@ -1,0 +1,97 @@
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from app.core.schemas import Localised, RequestModel
+
+
+class UnitKind(StrEnum):
+    SOFTWARE_PARK = "software_park"
+    CONCENTRATED_IT_ZONE = "concentrated_it_zone"
+    ICT_CENTRE = "ict_centre"
+    DIGITAL_TECHNOLOGY_ZONE = "digital_technology_zone"
+
+
+Text300 = Field(min_length=1, max_length=300)
+
+
+class CaseCreate(RequestModel):
+    applicant_name: str = Text300
+    province: str = Field(min_length=1, max_length=100)
+    unit_kind: UnitKind
+    area_m2: Decimal | None = Field(default=None, gt=0, max_digits=14, decimal_places=2)
+    address: str | None = Field(default=None, max_length=500)
+    investor: str | None = Field(default=None, max_length=300)
+    workflow: str | None = Field(default=None, description="Workflow key; the default when omitted.")
+
+
+class CaseUpdate(RequestModel):
+    applicant_name: str | None = Field(default=None, min_length=1, max_length=300)
+    province: str | None = Field(default=None, min_length=1, max_length=100)
+    unit_kind: UnitKind | None = None
+    area_m2: Decimal | None = Field(default=None, gt=0, max_digits=14, decimal_places=2)
+    address: str | None = Field(default=None, max_length=500)
+    investor: str | None = Field(default=None, max_length=300)
+
+
+class TransitionRequest(RequestModel):
+    action: str = Field(min_length=1, max_length=50)
+    comment: str | None = Field(default=None, max_length=4000)
+    reason: str | None = Field(default=None, max_length=4000)
+    decision_number: str | None = Field(default=None, min_length=1, max_length=100)
+    decision_date: date | None = None
+    ministries: list[str] | None = Field(default=None, max_length=30)
+
+
+class WorkflowRef(BaseModel):
+    key: str
+    version: int
+
+
+class Missing(BaseModel):
+    kind: Literal["document", "field", "consultation"]
+    name: str
+    message: str | None = None
+
+
+class AllowedAction(BaseModel):
+    action: str
+    dest: str | None
+    fields: list[str] = Field(description="Fields the transition request must carry.")
+    missing: list[Missing] = Field(description="What the case still lacks for this action.")
+
+
+class CaseSummary(BaseModel):
+    id: uuid.UUID
+    code: str | None
+    state: str
+    state_label: Localised
+    portal_code: str | None
+    version: int
+    workflow: WorkflowRef
+    applicant_org: str
+    applicant_name: str
+    province: str
+    unit_kind: UnitKind
+    due_at: date | None
+    overdue: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+class CaseOut(CaseSummary):
+    area_m2: Decimal | None
+    address: str | None
+    investor: str | None
+    received_at: datetime | None
+    state_entered_at: datetime
+    allowed_actions: list[AllowedAction]
+
+
+class CasePage(BaseModel):
+    items: list[CaseSummary]
+    next_cursor: str | None

@@ -1,0 +1,184 @@
+"""Cases: creating, reading, listing and editing dossiers."""
+
+import base64
+import binascii
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from app.auth.actor import Actor
+from app.cases.models import Case
+from app.cases.repository import CaseFilters, CaseRepository, Cursor
+from app.cases.schemas import CaseCreate, CaseUpdate
+from app.core.context import AppContext
+from app.core.errors import (
+    ActionNotAllowedNow,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    VersionMismatch,
+)
+from app.core.text import fold
+from app.engine.roles import Role
+from app.engine.workflow import Workflow
+from app.events.service import emit
+from app.history import service as history
+
+DEFAULT_WORKFLOW = "qtsc-chain-admission"
+SEARCHABLE = ("code", "applicant_name", "province", "address", "investor")
+
+
+@dataclass
+class CaseRecord:
+    """A case together with what is needed to show it: its applicant's slug and workflow."""
+
+    case: Case
+    applicant_slug: str
+    workflow: Workflow
+
+
+def load(
+    session: Session, ctx: AppContext, actor: Actor, case_id: uuid.UUID, *, lock: bool = False
+) -> CaseRecord:
+    found = CaseRepository(session).get_visible(case_id, actor, lock=lock)
+    if found is None:
+        raise NotFound("no such case")
+    case, slug = found
+    return CaseRecord(case, slug, ctx.workflows.get(case.workflow_key, case.workflow_version))
+
+
+def check_version(case: Case, expected: int) -> None:
+    if case.version != expected:
+        raise VersionMismatch(
+            f"the case is at version {case.version}, not {expected}",
+            {"current_version": case.version},
+        )
+
+
+def refresh_search_text(case: Case) -> None:
+    case.search_text = fold(" ".join(str(getattr(case, f) or "") for f in SEARCHABLE))
+
+
+def save(session: Session, case: Case, now: datetime) -> None:
+    """Write the case's changes as its next version; a concurrent writer makes this fail with 412."""
+    case.version += 1
+    case.updated_at = now
+    refresh_search_text(case)
+    try:
+        session.flush()
+    except StaleDataError:
+        raise VersionMismatch("the case was changed by someone else; read it again") from None
+
+
+def create(session: Session, ctx: AppContext, actor: Actor, data: CaseCreate) -> CaseRecord:
+    if actor.role is not Role.APPLICANT:
+        raise Forbidden("only an applicant province creates cases")
+    key = data.workflow or DEFAULT_WORKFLOW
+    workflow = ctx.workflows.latest(key)
+    if workflow is None:
+        raise InvalidInput(f"unknown workflow {key!r}", {"workflow": "unknown"})
+    now = ctx.now()
+    case = Case(
+        workflow_key=workflow.key,
+        workflow_version=workflow.version,
+        state=workflow.definition.initial,
+        version=1,
+        applicant_org_id=actor.org_id,
+        state_entered_at=now,
+        created_at=now,
+        updated_at=now,
+        **data.model_dump(exclude={"workflow"}),
+    )
+    refresh_search_text(case)
+    CaseRepository(session).add(case)
+    history.append(
+        session,
+        case_id=case.id,
+        actor=actor,
+        action="create",
+        from_state=None,
+        to_state=case.state,
+        at=now,
+    )
+    emit(session, "case.created", case.id, {"state": case.state, "version": case.version})
+    return CaseRecord(case, actor.org_slug, workflow)
+
+
+def update(
+    session: Session,
+    ctx: AppContext,
+    actor: Actor,
+    case_id: uuid.UUID,
+    expected_version: int,
+    data: CaseUpdate,
+) -> CaseRecord:
+    record = load(session, ctx, actor, case_id)
+    case = record.case
+    check_version(case, expected_version)
+    if actor.role is not Role.APPLICANT:
+        raise Forbidden("only the applicant edits its dossier")
+    if not record.workflow.definition.states[case.state].editable:
+        raise ActionNotAllowedNow(
+            f"the dossier cannot be edited in state {case.state!r}", {"state": case.state}
+        )
+    changes = data.model_dump(exclude_unset=True)
+    for name in ("applicant_name", "province", "unit_kind"):
+        if name in changes and changes[name] is None:
+            raise InvalidInput(f"{name} cannot be cleared", {name: "required"})
+    if not changes:
+        raise InvalidInput("nothing to change", {"body": "empty"})
+    for name, value in changes.items():
+        setattr(case, name, value)
+    now = ctx.now()
+    save(session, case, now)
+    history.append(
+        session,
+        case_id=case.id,
+        actor=actor,
+        action="edit",
+        from_state=case.state,
+        to_state=case.state,
+        at=now,
+        fields={"changed": sorted(changes)},
+    )
+    emit(session, "case.updated", case.id, {"version": case.version, "changed": sorted(changes)})
+    return record
+
+
+def encode_cursor(case: Case) -> str:
+    raw = f"{case.created_at.isoformat()}|{case.id}"
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(value: str) -> Cursor:
+    try:
+        padded = value + "=" * (-len(value) % 4)
+        created, _, case_id = base64.urlsafe_b64decode(padded).decode().partition("|")
+        return Cursor(datetime.fromisoformat(created), uuid.UUID(case_id))
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise InvalidInput("invalid cursor", {"cursor": "invalid"}) from None
+
+
+def list_page(
+    session: Session,
+    ctx: AppContext,
+    actor: Actor,
+    filters: CaseFilters,
+    cursor: str | None,
+    limit: int,
+) -> tuple[list[CaseRecord], str | None]:
+    after = decode_cursor(cursor) if cursor else None
+    rows = CaseRepository(session).page(actor, filters, after, limit + 1)
+    records = [
+        CaseRecord(case, slug, ctx.workflows.get(case.workflow_key, case.workflow_version))
+        for case, slug in rows[:limit]
+    ]
+    next_cursor = encode_cursor(rows[limit - 1][0]) if len(rows) > limit else None
+    return records, next_cursor
+
+
+def search_words(q: str | None) -> tuple[str, ...]:
+    return tuple(fold(q).split()) if q else ()

@@ -1,0 +1,39 @@
+"""What every service needs from the running application, built once at start-up."""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy import Engine
+
+from app.core.config import Settings
+from app.core.db import create_db_engine
+from app.core.models import utcnow
+from app.deadlines.calendar import local_today
+from app.documents.storage import DocumentStore
+from app.engine.loader import WorkflowRegistry
+
+
+@dataclass
+class AppContext:
+    settings: Settings
+    engine: Engine
+    workflows: WorkflowRegistry
+    store: DocumentStore
+    # Replaceable so that tests can move time forward; production uses the wall clock.
+    clock: Callable[[], datetime] = field(default=utcnow)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "AppContext":
+        return cls(
+            settings=settings,
+            engine=create_db_engine(settings),
+            workflows=WorkflowRegistry.from_directory(settings.workflows_dir),
+            store=DocumentStore(settings.storage_dir),
+        )
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    def today(self) -> date:
+        return local_today(self.now())

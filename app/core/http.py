@@ -1,0 +1,20 @@
+"""Small HTTP helpers shared by endpoints: entity tags and preconditions."""
+
+from app.core.errors import PreconditionRequired, VersionMismatch
+
+
+def etag(version: int) -> str:
+    return f'"{version}"'
+
+
+def version_from_if_match(header: str | None) -> int:
+    """The case version a client claims to have read; 428 without one, 412 if unreadable."""
+    if header is None or not header.strip():
+        raise PreconditionRequired('this request needs an If-Match header: If-Match: "<version>"')
+    value = header.strip()
+    if value.startswith("W/"):
+        value = value[2:]
+    value = value.strip('"')
+    if not value.isdigit():
+        raise VersionMismatch(f"If-Match {header!r} is not a case version", {"if_match": header})
+    return int(value)

@@ -1,0 +1,54 @@
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.auth.models import Organisation
+from app.documents.models import Document
+
+
+class DocumentRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def for_case(self, case_id: uuid.UUID) -> list[tuple[Document, str]]:
+        """Every document of the case, current and superseded, with the uploader's slug."""
+        rows = self.session.execute(
+            select(Document, Organisation.slug)
+            .join(Organisation, Document.uploaded_by_org_id == Organisation.id)
+            .where(Document.case_id == case_id)
+            .order_by(Document.doc_type, Document.uploaded_at)
+        )
+        return [(doc, slug) for doc, slug in rows]
+
+    def current_types(self, case_id: uuid.UUID) -> set[str]:
+        """Document types present in their current, not rejected, version."""
+        return set(
+            self.session.scalars(
+                select(Document.doc_type).where(
+                    Document.case_id == case_id,
+                    Document.superseded_at.is_(None),
+                    Document.rejected_at.is_(None),
+                )
+            )
+        )
+
+    def current(self, case_id: uuid.UUID, doc_type: str, org_id: int) -> Document | None:
+        return self.session.scalar(
+            select(Document).where(
+                Document.case_id == case_id,
+                Document.doc_type == doc_type,
+                Document.uploaded_by_org_id == org_id,
+                Document.superseded_at.is_(None),
+            )
+        )
+
+    def get(self, case_id: uuid.UUID, doc_id: uuid.UUID) -> Document | None:
+        return self.session.scalar(
+            select(Document).where(Document.case_id == case_id, Document.id == doc_id)
+        )
+
+    def add(self, doc: Document) -> Document:
+        self.session.add(doc)
+        self.session.flush()
+        return doc

@@ -1,0 +1,123 @@
+"""Documents of a case: who may upload which type when, superseding, and reading them back."""
+
+import uuid
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from app.auth.actor import Actor
+from app.cases import service as cases
+from app.consultations.repository import ConsultationRepository
+from app.core.context import AppContext
+from app.core.errors import ActionNotAllowedNow, Forbidden, InvalidInput, NotFound, UnsupportedType
+from app.documents.filenames import clean_filename
+from app.documents.models import Document
+from app.documents.multipart import ParsedUpload
+from app.documents.repository import DocumentRepository
+from app.documents.sniff import extension_matches, sniff
+from app.engine.roles import Role
+from app.events.service import emit
+
+
+def check_may_upload_now(
+    session: Session, ctx: AppContext, actor: Actor, case_id: uuid.UUID
+) -> None:
+    """Cheap refusal before a body is streamed: the actor can upload no type at all here."""
+    record = cases.load(session, ctx, actor, case_id)
+    state = record.case.state
+    if not any(
+        actor.role in spec.uploaded_by and (spec.upload_states is None or state in spec.upload_states)
+        for spec in record.workflow.definition.document_types.values()
+    ):
+        raise Forbidden(f"the {actor.role} role may not upload documents to this case now")
+
+
+def store_upload(
+    session: Session, ctx: AppContext, actor: Actor, case_id: uuid.UUID, upload: ParsedUpload
+) -> Document:
+    """Check the upload against the workflow's rules and record it; the caller discards on error."""
+    record = cases.load(session, ctx, actor, case_id, lock=True)
+    case = record.case
+    doc_type = upload.fields.get("doc_type", "")
+    spec = record.workflow.definition.document_types.get(doc_type)
+    if spec is None:
+        raise InvalidInput(
+            f"unknown document type {doc_type!r}",
+            {"doc_type": sorted(record.workflow.definition.document_types)},
+        )
+    if actor.role not in spec.uploaded_by:
+        raise Forbidden(f"the {actor.role} role may not upload {doc_type}")
+    if spec.upload_states is not None and case.state not in spec.upload_states:
+        raise ActionNotAllowedNow(
+            f"{doc_type} cannot be uploaded in state {case.state!r}",
+            {"state": case.state, "upload_states": list(spec.upload_states)},
+        )
+    if actor.role is Role.CONSULTED and ConsultationRepository(session).open_for(case.id, actor.org_id) is None:
+        raise ActionNotAllowedNow("this ministry has no open consultation on the case")
+    filename = clean_filename(upload.filename)
+    kind = sniff(upload.staged.head, upload.staged.path)
+    if kind is None:
+        raise UnsupportedType("only PDF, DOCX, XLSX, PNG and JPEG files are accepted")
+    if not extension_matches(kind, filename):
+        raise UnsupportedType(
+            f"the content is {kind.content_type} but the name says otherwise",
+            {"filename": filename, "expected": list(kind.extensions)},
+        )
+
+    ctx.store.commit(upload.staged)
+    now = ctx.now()
+    repo = DocumentRepository(session)
+    previous = repo.current(case.id, doc_type, actor.org_id)
+    document = Document(
+        id=uuid.uuid4(),
+        case_id=case.id,
+        doc_type=doc_type,
+        filename=filename,
+        content_type=kind.content_type,
+        size=upload.staged.size,
+        sha256=upload.staged.sha256,
+        uploaded_by_org_id=actor.org_id,
+        uploaded_by_role=actor.role.value,
+        uploaded_at=now,
+    )
+    if previous is not None:
+        previous.superseded_at = now
+        previous.superseded_by_id = document.id
+    # The document changes what the case lacks, so the case moves to its next version.
+    cases.save(session, case, now)
+    repo.add(document)
+    emit(
+        session,
+        "document.uploaded",
+        case.id,
+        {
+            "document_id": str(document.id),
+            "doc_type": doc_type,
+            "sha256": document.sha256,
+            "supersedes": str(previous.id) if previous else None,
+            "version": case.version,
+        },
+    )
+    return document
+
+
+def list_for_case(
+    session: Session, ctx: AppContext, actor: Actor, case_id: uuid.UUID
+) -> list[tuple[Document, str]]:
+    cases.load(session, ctx, actor, case_id)
+    return DocumentRepository(session).for_case(case_id)
+
+
+def open_content(
+    session: Session, ctx: AppContext, actor: Actor, case_id: uuid.UUID, doc_id: uuid.UUID
+) -> tuple[Document, Path]:
+    cases.load(session, ctx, actor, case_id)
+    if actor.role is Role.VIEWER:
+        raise Forbidden("viewers see summaries, not documents' content")
+    document = DocumentRepository(session).get(case_id, doc_id)
+    if document is None:
+        raise NotFound("no such document")
+    path = ctx.store.path_for(document.sha256)
+    if not path.is_file():
+        raise NotFound("the document's content is missing from storage")
+    return document, path

@@ -1,0 +1,30 @@
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.history.models import AuditEntry
+
+
+class HistoryRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def for_case(self, case_id: uuid.UUID) -> list[AuditEntry]:
+        return list(
+            self.session.scalars(
+                select(AuditEntry).where(AuditEntry.case_id == case_id).order_by(AuditEntry.seq)
+            )
+        )
+
+    def last(self, case_id: uuid.UUID) -> AuditEntry | None:
+        return self.session.scalar(
+            select(AuditEntry)
+            .where(AuditEntry.case_id == case_id)
+            .order_by(AuditEntry.seq.desc())
+            .limit(1)
+        )
+
+    def add(self, entry: AuditEntry) -> None:
+        self.session.add(entry)
+        self.session.flush()

@@ -1,0 +1,21 @@
+"""Imports every table so that `Base.metadata` is complete (for Alembic and tests)."""
+
+from app.auth.models import ApiToken, Organisation
+from app.cases.models import Case, DossierCodeSequence
+from app.consultations.models import Consultation
+from app.core.models import Base
+from app.documents.models import Document
+from app.events.models import Event
+from app.history.models import AuditEntry
+
+__all__ = [
+    "ApiToken",
+    "AuditEntry",
+    "Base",
+    "Case",
+    "Consultation",
+    "Document",
+    "DossierCodeSequence",
+    "Event",
+    "Organisation",
+]

@@ -1,0 +1,28 @@
+import uuid
+from datetime import date
+
+from pydantic import BaseModel
+
+from app.core.schemas import Localised
+
+
+class StateCount(BaseModel):
+    state: str
+    label: Localised
+    count: int
+    overdue: int
+
+
+class PipelineCase(BaseModel):
+    id: uuid.UUID
+    code: str | None
+    applicant_name: str
+    province: str
+    state: str
+    due_at: date | None
+    overdue: bool
+
+
+class PipelineOut(BaseModel):
+    states: list[StateCount]
+    cases: list[PipelineCase]
