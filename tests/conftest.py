@@ -1,0 +1,95 @@
+"""Every test that touches the service runs once on SQLite and once on PostgreSQL.
+
+The schema is built by the real Alembic migrations; each test starts from empty tables.
+Set ADMISSION_TEST_BACKENDS=sqlite (or postgresql) to run one backend only, and
+ADMISSION_TEST_POSTGRES_URL to use an existing server instead of starting one.
+"""
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from alembic import command
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, text
+
+from app.core.config import Settings
+from app.core.context import AppContext
+from app.core.db import create_db_engine
+from app.core.migrations import alembic_config
+from app.main import create_app
+from app.models import Base
+from tests import pg
+from tests.factories import Api, make_tokens
+
+BACKENDS = [b for b in os.environ.get("ADMISSION_TEST_BACKENDS", "sqlite,postgresql").split(",") if b]
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    existing = os.environ.get("ADMISSION_TEST_POSTGRES_URL")
+    if existing:
+        yield existing
+        return
+    server = pg.start()
+    try:
+        with psycopg.connect(server.url(), autocommit=True) as conn:
+            conn.execute("CREATE DATABASE admission_test")
+        yield server.url("admission_test")
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+    """Settings for one migrated database of the given backend, shared by the session's tests."""
+    root = tmp_path_factory.mktemp(request.param)
+    if request.param == "sqlite":
+        url = f"sqlite:///{root / 'admission.db'}"
+    else:
+        url = request.getfixturevalue("postgres_url")
+    settings = Settings(database_url=url, storage_dir=root / "documents")
+    engine = create_db_engine(settings)
+    with engine.begin() as connection:
+        config = alembic_config()
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+    engine.dispose()
+    yield settings
+
+
+def empty_all_tables(engine: Engine) -> None:
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            names = ", ".join(t.name for t in Base.metadata.sorted_tables)
+            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in reversed(Base.metadata.sorted_tables):
+                conn.execute(table.delete())
+
+
+@pytest.fixture
+def ctx(backend: Settings, tmp_path: Path) -> Iterator[AppContext]:
+    settings = backend.model_copy(update={"storage_dir": tmp_path / "documents"})
+    context = AppContext.from_settings(settings)
+    empty_all_tables(context.engine)
+    yield context
+    context.engine.dispose()
+
+
+@pytest.fixture
+def client(ctx: AppContext) -> Iterator[TestClient]:
+    with TestClient(create_app(context=ctx), raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def is_postgres(ctx: AppContext) -> bool:
+    return ctx.engine.dialect.name == "postgresql"
+
+
+@pytest.fixture
+def api(client: TestClient, ctx: AppContext) -> Api:
+    return Api(client, make_tokens(ctx))
