@@ -41,7 +41,9 @@ def org() -> None:
 @org.command("create")
 @click.option("--slug", required=True)
 @click.option("--name", required=True)
-@click.option("--kind", required=True, help="province, council, ministry, government, observer, operator")
+@click.option(
+    "--kind", required=True, help="province, council, ministry, government, observer, operator"
+)
 def org_create(slug: str, name: str, kind: str) -> None:
     """Register an organisation."""
     from app.auth.service import create_organisation

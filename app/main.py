@@ -41,7 +41,8 @@ def _error(status: int, code: str, message: str, details: Any = None) -> JSONRes
 
 def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     return [
-        {"field": ".".join(str(p) for p in err["loc"]), "problem": err["msg"]} for err in exc.errors()
+        {"field": ".".join(str(p) for p in err["loc"]), "problem": err["msg"]}
+        for err in exc.errors()
     ]
 
 

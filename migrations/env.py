@@ -1,8 +1,6 @@
 from logging.config import fileConfig
-
 from typing import Any
 
-import sqlalchemy as sa
 from alembic import context
 from alembic.autogenerate.api import AutogenContext
 from sqlalchemy import Connection

@@ -63,3 +63,27 @@ def _wait_ready(port: int, timeout: float = 30.0) -> None:
         except OSError:
             time.sleep(0.1)
     raise RuntimeError(f"PostgreSQL did not start on port {port}")
+
+
+def main(argv: list[str]) -> int:
+    """Run a command with a throw-away server: `python -m tests.pg alembic upgrade head`.
+
+    The command sees DATABASE_URL and ADMISSION_TEST_POSTGRES_URL pointing at the server.
+    """
+    import psycopg
+
+    server = start()
+    try:
+        with psycopg.connect(server.url(), autocommit=True) as conn:
+            conn.execute("CREATE DATABASE admission")
+        env = {**os.environ, "DATABASE_URL": server.url("admission")}
+        env["ADMISSION_TEST_POSTGRES_URL"] = env["DATABASE_URL"]
+        return subprocess.run(argv, env=env).returncode
+    finally:
+        server.stop()
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(main(sys.argv[1:]))

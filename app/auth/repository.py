@@ -43,7 +43,9 @@ class TokenRepository:
         return token
 
     def touch(self, token_id: int, at: datetime) -> None:
-        self.session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=at))
+        self.session.execute(
+            update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=at)
+        )
 
     def revoke(self, token_id: int, at: datetime) -> bool:
         result = self.session.execute(

@@ -70,4 +70,3 @@ def authenticate(session: Session, bearer: str) -> Actor:
     if token.expires_at is not None and token.expires_at <= now:
         raise Unauthenticated("token expired")
     return Actor(org_id=org.id, org_slug=org.slug, role=Role(token.role), token_id=token.id)
-

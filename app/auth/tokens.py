@@ -11,7 +11,7 @@ def new_token() -> str:
 
 
 def hash_token(token: str) -> str:
-    # Tokens carry 256 bits of randomness, so a fast hash is enough: there is nothing to brute-force.
+    # 256 random bits: a fast hash is enough, there is nothing to brute-force.
     return hashlib.sha256(token.encode()).hexdigest()
 
 

@@ -33,7 +33,9 @@ def list_cases(
     state: str | None = None,
     province: str | None = None,
     applicant: Annotated[str | None, Query(description="Applicant organisation slug.")] = None,
-    q: Annotated[str | None, Query(max_length=200, description="Text search, diacritics ignored.")] = None,
+    q: Annotated[
+        str | None, Query(max_length=200, description="Text search, diacritics ignored.")
+    ] = None,
     overdue: bool | None = None,
     limit: Annotated[int | None, Query(ge=1)] = None,
     cursor: str | None = None,

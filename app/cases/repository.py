@@ -60,7 +60,9 @@ class CaseRepository:
             conditions.append(Case.province == filters.province)
         if filters.applicant:
             conditions.append(Organisation.slug == filters.applicant)
-        conditions.extend(Case.search_text.contains(word, autoescape=True) for word in filters.words)
+        conditions.extend(
+            Case.search_text.contains(word, autoescape=True) for word in filters.words
+        )
         if filters.overdue is not None and filters.today is not None:
             late = Case.due_at < filters.today
             conditions.append(late if filters.overdue else or_(Case.due_at.is_(None), ~late))
@@ -86,7 +88,7 @@ class CaseRepository:
         return case
 
     def next_code_number(self, agency: str, day: str) -> int:
-        """Take the next dossier number for the agency and day; concurrent callers queue on the row."""
+        """Take the next dossier number of the day; concurrent callers queue on the row."""
         dialect = sqlite if self.session.get_bind().dialect.name == "sqlite" else postgresql
         statement = (
             dialect.insert(DossierCodeSequence)

@@ -26,7 +26,9 @@ class CaseCreate(RequestModel):
     area_m2: Decimal | None = Field(default=None, gt=0, max_digits=14, decimal_places=2)
     address: str | None = Field(default=None, max_length=500)
     investor: str | None = Field(default=None, max_length=300)
-    workflow: str | None = Field(default=None, description="Workflow key; the default when omitted.")
+    workflow: str | None = Field(
+        default=None, description="Workflow key; the default when omitted."
+    )
 
 
 class CaseUpdate(RequestModel):

@@ -63,7 +63,7 @@ def refresh_search_text(case: Case) -> None:
 
 
 def save(session: Session, case: Case, now: datetime) -> None:
-    """Write the case's changes as its next version; a concurrent writer makes this fail with 412."""
+    """Write the case as its next version; a concurrent writer makes this fail with 412."""
     case.version += 1
     case.updated_at = now
     refresh_search_text(case)

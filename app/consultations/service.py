@@ -38,7 +38,9 @@ def open_round(
     repo = ConsultationRepository(session)
     round_no = repo.latest_round(case_id) + 1
     consultations = [
-        Consultation(case_id=case_id, round=round_no, ministry_org_id=org.id, opened_at=now, due_at=due)
+        Consultation(
+            case_id=case_id, round=round_no, ministry_org_id=org.id, opened_at=now, due_at=due
+        )
         for org in ministries
     ]
     repo.add_all(consultations)
@@ -87,9 +89,13 @@ def answer(
     if actor.role is not Role.CONSULTED:
         raise Forbidden("only the consulted ministry answers its consultation")
     if consultation.closed_at is not None:
-        raise ActionNotAllowedNow("the consultation is closed", {"closed_at": str(consultation.closed_at)})
+        raise ActionNotAllowedNow(
+            "the consultation is closed", {"closed_at": str(consultation.closed_at)}
+        )
     if consultation.answered_at is not None:
-        raise ActionNotAllowedNow("the consultation was already answered", {"verdict": consultation.verdict})
+        raise ActionNotAllowedNow(
+            "the consultation was already answered", {"verdict": consultation.verdict}
+        )
     spec = record.workflow.definition.consultation
     opinion_type = spec.opinion_document if spec else "ministry_opinion"
     opinion = DocumentRepository(session).current(case_id, opinion_type, actor.org_id)
@@ -108,6 +114,10 @@ def answer(
         session,
         "consultation.answered",
         case_id,
-        {"consultation_id": str(consultation.id), "ministry": actor.org_slug, "verdict": data.verdict.value},
+        {
+            "consultation_id": str(consultation.id),
+            "ministry": actor.org_slug,
+            "verdict": data.verdict.value,
+        },
     )
     return consultation, actor.org_slug

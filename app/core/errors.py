@@ -68,7 +68,7 @@ class RequirementsMissing(Conflict):
 
 
 class ActionNotAllowedNow(Conflict):
-    """Something other than a transition (an upload, an edit, an answer) refused by the case's state."""
+    """An upload, edit or answer that the case's current state does not allow."""
 
     code = "not_allowed_in_state"
 

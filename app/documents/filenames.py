@@ -24,5 +24,7 @@ def clean_filename(raw: str | None) -> str:
 def content_disposition(filename: str) -> str:
     """An RFC 6266 attachment header with an ASCII fallback and the UTF-8 name."""
     ascii_name = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode()
-    ascii_name = "".join(ch for ch in ascii_name if ch.isprintable() and ch not in '"\\;') or FALLBACK
+    ascii_name = (
+        "".join(ch for ch in ascii_name if ch.isprintable() and ch not in '"\\;') or FALLBACK
+    )
     return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename, safe='')}"

@@ -7,11 +7,15 @@ bytes arrive and memory stays flat whatever the upload's size.
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from python_multipart.multipart import MultipartParser, parse_options_header
 
 from app.core.errors import InvalidInput, TooLarge, UnsupportedType
 from app.documents.storage import DocumentStore, StagedFile, StagingWriter
+
+if TYPE_CHECKING:
+    from python_multipart.multipart import MultipartCallbacks
 
 MAX_FIELD_BYTES = 1024
 MAX_PARTS = 4
@@ -71,7 +75,7 @@ def _discard(state: _State) -> None:
         state.staged.path.unlink(missing_ok=True)
 
 
-def _callbacks(state: _State, store: DocumentStore, limit: int) -> dict:  # type: ignore[type-arg]
+def _callbacks(state: _State, store: DocumentStore, limit: int) -> "MultipartCallbacks":
     def on_part_begin() -> None:
         state.parts += 1
         if state.parts > MAX_PARTS:

@@ -26,7 +26,8 @@ def check_may_upload_now(
     record = cases.load(session, ctx, actor, case_id)
     state = record.case.state
     if not any(
-        actor.role in spec.uploaded_by and (spec.upload_states is None or state in spec.upload_states)
+        actor.role in spec.uploaded_by
+        and (spec.upload_states is None or state in spec.upload_states)
         for spec in record.workflow.definition.document_types.values()
     ):
         raise Forbidden(f"the {actor.role} role may not upload documents to this case now")
@@ -52,7 +53,10 @@ def store_upload(
             f"{doc_type} cannot be uploaded in state {case.state!r}",
             {"state": case.state, "upload_states": list(spec.upload_states)},
         )
-    if actor.role is Role.CONSULTED and ConsultationRepository(session).open_for(case.id, actor.org_id) is None:
+    if (
+        actor.role is Role.CONSULTED
+        and ConsultationRepository(session).open_for(case.id, actor.org_id) is None
+    ):
         raise ActionNotAllowedNow("this ministry has no open consultation on the case")
     filename = clean_filename(upload.filename)
     kind = sniff(upload.staged.head, upload.staged.path)

@@ -15,7 +15,9 @@ from app.engine.roles import Role
 RETURN_TO_REQUESTER = "@return"
 
 # Request fields a transition may require (DESIGN §7).
-TRANSITION_FIELDS = frozenset({"comment", "reason", "decision_number", "decision_date", "ministries"})
+TRANSITION_FIELDS = frozenset(
+    {"comment", "reason", "decision_number", "decision_date", "ministries"}
+)
 # Named checks and side effects implemented by the service; files may only name these.
 KNOWN_GUARDS = frozenset({"consultations_settled"})
 KNOWN_EFFECTS = frozenset(
@@ -86,10 +88,12 @@ class WorkflowDefinition(Strict):
         problems: list[tuple[str, str]] = []
         if self.initial not in self.states:
             problems.append(("initial", f"unknown state {self.initial!r}"))
-        for name, doc in self.document_types.items():
-            for state in doc.upload_states or ():
+        for name, doc_type in self.document_types.items():
+            for state in doc_type.upload_states or ():
                 if state not in self.states:
-                    problems.append((f"document_types.{name}.upload_states", f"unknown state {state!r}"))
+                    problems.append(
+                        (f"document_types.{name}.upload_states", f"unknown state {state!r}")
+                    )
         if self.consultation and self.consultation.opinion_document not in self.document_types:
             problems.append(
                 (
@@ -117,7 +121,9 @@ class WorkflowDefinition(Strict):
             if t.dest != RETURN_TO_REQUESTER and t.dest not in self.states:
                 problems.append((f"{where}.dest", f"unknown state {t.dest!r}"))
             if t.dest == RETURN_TO_REQUESTER and not self.return_targets(t):
-                problems.append((f"{where}.dest", "@return but no transition leads into its source"))
+                problems.append(
+                    (f"{where}.dest", "@return but no transition leads into its source")
+                )
             for doc in t.documents:
                 if doc not in self.document_types:
                     problems.append((f"{where}.documents", f"unknown document type {doc!r}"))

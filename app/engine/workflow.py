@@ -28,7 +28,8 @@ class _ReturnsTo:
     target: str
 
     def __call__(self, event: EventData) -> bool:
-        return bool(event.model.return_state == self.target)
+        token = event.model
+        return isinstance(token, CaseToken) and token.return_state == self.target
 
 
 class Workflow:

@@ -15,7 +15,9 @@ class Event(Base):
     __tablename__ = "events"
 
     # SQLite only auto-numbers an INTEGER primary key.
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"), primary_key=True)
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True
+    )
     type: Mapped[str] = mapped_column(String(50))
     case_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("cases.id"), index=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -12,7 +12,9 @@ router = APIRouter(prefix="/api/v1/cases/{case_id}/history", tags=["history"])
 
 
 @router.get("")
-def read_history(case_id: uuid.UUID, session: DbSession, ctx: Context, actor: CurrentActor) -> HistoryOut:
+def read_history(
+    case_id: uuid.UUID, session: DbSession, ctx: Context, actor: CurrentActor
+) -> HistoryOut:
     """Every recorded step of the case, oldest first, with its hash chain."""
     cases.load(session, ctx, actor, case_id)
     return HistoryOut(
@@ -42,4 +44,6 @@ def verify_history(
     """Recompute the case's hash chain and report the first entry that does not verify."""
     cases.load(session, ctx, actor, case_id)
     result = service.verify(session, case_id)
-    return VerificationOut(valid=result.valid, entries=result.entries, first_bad_seq=result.first_bad_seq)
+    return VerificationOut(
+        valid=result.valid, entries=result.entries, first_bad_seq=result.first_bad_seq
+    )

@@ -20,7 +20,12 @@ def build(session: Session, ctx: AppContext, actor: Actor, workflow: str | None)
             for name, spec in wf.definition.states.items():
                 labels.setdefault(name, Localised(vi=spec.label.vi, en=spec.label.en))
     states = [
-        StateCount(state=name, label=label, count=counts.get(name, (0, 0))[0], overdue=counts.get(name, (0, 0))[1])
+        StateCount(
+            state=name,
+            label=label,
+            count=counts.get(name, (0, 0))[0],
+            overdue=counts.get(name, (0, 0))[1],
+        )
         for name, label in labels.items()
     ]
     cases = [

@@ -1,0 +1,23 @@
+PYTHON ?= python3
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: install run test lint check
+
+install:
+	$(PYTHON) -m pip install --quiet --disable-pip-version-check -e ".[dev]"
+
+## Start the service on the embedded SQLite database with the demo Chain loaded.
+run: install
+	admission db upgrade
+	admission seed --demo
+	admission serve --host $(HOST) --port $(PORT)
+
+## The whole test suite, on SQLite and on a throw-away PostgreSQL server.
+test: install
+	$(PYTHON) -m pytest
+
+lint: install
+	ruff format --check app tests migrations bench
+	ruff check app tests migrations bench
+	mypy app
