@@ -82,6 +82,41 @@ def token_create(org_slug: str, role: str, label: str | None) -> None:
     click.echo(clear)
 
 
+@token.command("list")
+@click.option("--org", "org_slug", required=True)
+def token_list(org_slug: str) -> None:
+    """List an organisation's tokens (prefixes only; the tokens themselves are not kept)."""
+    from app.auth.service import list_tokens
+    from app.core.context import AppContext
+
+    ctx = AppContext.from_settings(get_settings())
+    try:
+        with unit_of_work(ctx.engine, write=False) as session:
+            for t in list_tokens(session, org_slug):
+                status = "revoked" if t.revoked_at else "active"
+                used = t.last_used_at.isoformat() if t.last_used_at else "never"
+                created = f"{t.created_at:%Y-%m-%d}"
+                click.echo(f"{t.prefix}  {t.role:<11} {status:<8} created {created}  used {used}")
+    except AdmissionError as exc:
+        _fail(exc.message)
+
+
+@token.command("revoke")
+@click.option("--prefix", required=True, help="The prefix shown by `token list`.")
+def token_revoke(prefix: str) -> None:
+    """Revoke a token; requests with it fail from then on."""
+    from app.auth.service import revoke_token
+    from app.core.context import AppContext
+
+    ctx = AppContext.from_settings(get_settings())
+    try:
+        with unit_of_work(ctx.engine) as session:
+            revoked = revoke_token(session, prefix)
+            click.echo(f"token {revoked.prefix}… revoked")
+    except AdmissionError as exc:
+        _fail(exc.message)
+
+
 @main.command()
 @click.option("--demo", is_flag=True, required=True, help="Load the demo Chain.")
 def seed(demo: bool) -> None:
@@ -96,7 +131,7 @@ def seed(demo: bool) -> None:
         _fail(exc.message)
     click.echo("demo tokens (shown once):")
     for slug, role, clear in tokens:
-        click.echo(f"  {slug:<12} {role:<11} {clear}")
+        click.echo(f"  {slug:<15} {role:<11} {clear}")
 
 
 @main.group()

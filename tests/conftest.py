@@ -24,7 +24,9 @@ from app.models import Base
 from tests import pg
 from tests.factories import Api, make_tokens
 
-BACKENDS = [b for b in os.environ.get("ADMISSION_TEST_BACKENDS", "sqlite,postgresql").split(",") if b]
+BACKENDS = [
+    b for b in os.environ.get("ADMISSION_TEST_BACKENDS", "sqlite,postgresql").split(",") if b
+]
 
 
 @pytest.fixture(scope="session")
@@ -43,7 +45,9 @@ def postgres_url() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
-def backend(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+def backend(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Settings]:
     """Settings for one migrated database of the given backend, shared by the session's tests."""
     root = tmp_path_factory.mktemp(request.param)
     if request.param == "sqlite":

@@ -1,6 +1,7 @@
 """Small typed helpers that set up organisations and drive cases through the real API."""
 
 import os
+from datetime import datetime, timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -123,3 +124,125 @@ class Api:
         case = self.case_in_council_review()
         assert self.upload(case["id"], "council_proposal", "council").status_code == 201
         return self.advance(case["id"], "propose_to_ministry", "council")
+
+    def case_in_consultation(self, ministries: tuple[str, ...] = ("mpi",)) -> dict[str, Any]:
+        case = self.case_in_ministry_appraisal()
+        return self.advance(
+            case["id"], "open_consultation", "ministry", ministries=list(ministries)
+        )
+
+    def case_in_pm_review(self) -> dict[str, Any]:
+        case = self.case_in_ministry_appraisal()
+        for doc_type in ("appraisal_report", "pm_submission"):
+            assert self.upload(case["id"], doc_type, "ministry").status_code == 201
+        return self.advance(case["id"], "submit_to_pm", "ministry")
+
+    def case_awaiting_supplement(self, asked_by: str = "council") -> dict[str, Any]:
+        """A case in `supplement_requested`, asked for by the council or by the ministry."""
+        if asked_by == "council":
+            case = self.case_in_council_review()
+        else:
+            case = self.case_in_ministry_appraisal()
+        return self.advance(
+            case["id"], "request_supplement", asked_by, reason="Thiếu hồ sơ mặt bằng"
+        )
+
+    def patch(
+        self, case_id: str, who: str = "applicant", version: int | None = None, **fields: Any
+    ) -> Response:
+        if version is None:
+            version = self.read(case_id, who)["version"]
+        return self.client.patch(
+            f"/api/v1/cases/{case_id}", json=fields, headers=self.headers(who, version)
+        )
+
+    def list_cases(self, who: str = "council", **params: Any) -> Response:
+        return self.client.get("/api/v1/cases", params=params, headers=self.headers(who))
+
+    def history(self, case_id: str, who: str = "council") -> list[dict[str, Any]]:
+        response = self.client.get(f"/api/v1/cases/{case_id}/history", headers=self.headers(who))
+        assert response.status_code == 200, response.text
+        return response.json()["items"]
+
+    def verify(self, case_id: str, who: str = "council") -> dict[str, Any]:
+        response = self.client.get(
+            f"/api/v1/cases/{case_id}/history/verify", headers=self.headers(who)
+        )
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def documents(self, case_id: str, who: str = "council") -> list[dict[str, Any]]:
+        response = self.client.get(f"/api/v1/cases/{case_id}/documents", headers=self.headers(who))
+        assert response.status_code == 200, response.text
+        return response.json()["items"]
+
+    def events(self, case_id: str) -> list[dict[str, Any]]:
+        response = self.client.get("/api/v1/events", headers=self.headers("council"))
+        assert response.status_code == 200, response.text
+        return [e for e in response.json()["items"] if e["case_id"] == case_id]
+
+    def snapshot(self, case_id: str) -> dict[str, Any]:
+        """Everything a refused request must leave as it was, as the council sees it."""
+        return {
+            "case": self.read(case_id),
+            "history": self.history(case_id),
+            "documents": self.documents(case_id),
+            "events": self.events(case_id),
+        }
+
+    def download(self, case_id: str, doc_id: str, who: str = "council") -> Response:
+        return self.client.get(
+            f"/api/v1/cases/{case_id}/documents/{doc_id}/content", headers=self.headers(who)
+        )
+
+    def consultations(self, case_id: str, who: str = "ministry") -> list[dict[str, Any]]:
+        response = self.client.get(
+            f"/api/v1/cases/{case_id}/consultations", headers=self.headers(who)
+        )
+        assert response.status_code == 200, response.text
+        return response.json()["items"]
+
+    def answer(
+        self, case_id: str, consultation_id: str, who: str, verdict: str = "agree", **fields: Any
+    ) -> Response:
+        return self.client.post(
+            f"/api/v1/cases/{case_id}/consultations/{consultation_id}/answer",
+            json={"verdict": verdict, **fields},
+            headers=self.headers(who),
+        )
+
+    def pipeline(self, who: str = "council", if_none_match: str | None = None) -> Response:
+        headers = self.headers(who)
+        if if_none_match is not None:
+            headers["If-None-Match"] = if_none_match
+        return self.client.get("/api/v1/pipeline", headers=headers)
+
+    def events_page(self, who: str = "council", **params: Any) -> Response:
+        """One page of the change feed as `who` sees it (`after`, `wait` as query parameters)."""
+        return self.client.get("/api/v1/events", params=params, headers=self.headers(who))
+
+
+def error_details(response: Response, status: int, code: str) -> Any:
+    """Check that `response` is the contract's error body with this status and code."""
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert set(body) == {"error"}, body
+    assert set(body["error"]) == {"code", "message", "details"}, body
+    assert body["error"]["code"] == code, body
+    assert isinstance(body["error"]["message"], str)
+    assert body["error"]["message"]
+    return body["error"]["details"]
+
+
+class Clock:
+    """A replacement for `AppContext.clock`: starts where told, ticks a millisecond per call."""
+
+    def __init__(self, start: datetime) -> None:
+        self.at = start
+
+    def __call__(self) -> datetime:
+        self.at += timedelta(milliseconds=1)
+        return self.at
+
+    def advance(self, **delta: float) -> None:
+        self.at += timedelta(**delta)

@@ -42,13 +42,17 @@ def start() -> PostgresServer:
     if os.geteuid() == 0:
         shutil.chown(root, "postgres", "postgres")
     os.chmod(root, 0o755)
-    _as_postgres(["initdb", "-D", str(data_dir), "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8"])
+    _as_postgres(
+        ["initdb", "-D", str(data_dir), "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8"]
+    )
     port = _free_port()
     options = (
         f"-c listen_addresses=127.0.0.1 -p {port} -k {root} "
         "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
     )
-    _as_postgres(["pg_ctl", "-D", str(data_dir), "-o", options, "-l", str(root / "log"), "-w", "start"])
+    _as_postgres(
+        ["pg_ctl", "-D", str(data_dir), "-o", options, "-l", str(root / "log"), "-w", "start"]
+    )
     server = PostgresServer(data_dir, port)
     _wait_ready(port)
     return server

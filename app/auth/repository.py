@@ -55,6 +55,9 @@ class TokenRepository:
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
+    def by_prefix(self, prefix: str) -> list[ApiToken]:
+        return list(self.session.scalars(select(ApiToken).where(ApiToken.prefix == prefix)))
+
     def for_org(self, org_id: int) -> list[ApiToken]:
         return list(
             self.session.scalars(

@@ -70,3 +70,22 @@ def authenticate(session: Session, bearer: str) -> Actor:
     if token.expires_at is not None and token.expires_at <= now:
         raise Unauthenticated("token expired")
     return Actor(org_id=org.id, org_slug=org.slug, role=Role(token.role), token_id=token.id)
+
+
+def list_tokens(session: Session, org_slug: str) -> list[ApiToken]:
+    org = OrganisationRepository(session).by_slug(org_slug)
+    if org is None:
+        raise NotFound(f"no organisation {org_slug!r}")
+    return TokenRepository(session).for_org(org.id)
+
+
+def revoke_token(session: Session, prefix: str) -> ApiToken:
+    """Revoke the one token shown as `prefix`; it fails from the next request on."""
+    matches = TokenRepository(session).by_prefix(prefix)
+    if len(matches) != 1:
+        raise NotFound(f"{len(matches)} tokens start with {prefix!r}; give the whole prefix")
+    token = matches[0]
+    if token.revoked_at is None:
+        TokenRepository(session).revoke(token.id, utcnow())
+        session.refresh(token)
+    return token

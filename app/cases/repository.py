@@ -82,6 +82,14 @@ class CaseRepository:
         )
         return [(case, slug) for case, slug in rows]
 
+    def applicant_names(self, applicant_org_id: int) -> set[str]:
+        """The names under which an applicant organisation has filed cases."""
+        return set(
+            self.session.scalars(
+                select(Case.applicant_name).where(Case.applicant_org_id == applicant_org_id)
+            )
+        )
+
     def add(self, case: Case) -> Case:
         self.session.add(case)
         self.session.flush()

@@ -2,9 +2,9 @@ import uuid
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 
 from app.core.schemas import Localised, RequestModel
 
@@ -19,11 +19,24 @@ class UnitKind(StrEnum):
 Text300 = Field(min_length=1, max_length=300)
 
 
+def _to_cents(value: Decimal | None) -> Decimal | None:
+    # As the database stores it (NUMERIC(14, 2)), so that a write's response and a later
+    # read of the same version render the same: 280000 and 280000.00 are one ETag.
+    return None if value is None else value.quantize(Decimal("0.01"))
+
+
+Area = Annotated[
+    Decimal | None,
+    Field(gt=0, max_digits=14, decimal_places=2),
+    AfterValidator(_to_cents),
+]
+
+
 class CaseCreate(RequestModel):
     applicant_name: str = Text300
     province: str = Field(min_length=1, max_length=100)
     unit_kind: UnitKind
-    area_m2: Decimal | None = Field(default=None, gt=0, max_digits=14, decimal_places=2)
+    area_m2: Area = None
     address: str | None = Field(default=None, max_length=500)
     investor: str | None = Field(default=None, max_length=300)
     workflow: str | None = Field(
@@ -35,7 +48,7 @@ class CaseUpdate(RequestModel):
     applicant_name: str | None = Field(default=None, min_length=1, max_length=300)
     province: str | None = Field(default=None, min_length=1, max_length=100)
     unit_kind: UnitKind | None = None
-    area_m2: Decimal | None = Field(default=None, gt=0, max_digits=14, decimal_places=2)
+    area_m2: Area = None
     address: str | None = Field(default=None, max_length=500)
     investor: str | None = Field(default=None, max_length=300)
 

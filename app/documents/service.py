@@ -22,15 +22,25 @@ from app.events.service import emit
 def check_may_upload_now(
     session: Session, ctx: AppContext, actor: Actor, case_id: uuid.UUID
 ) -> None:
-    """Cheap refusal before a body is streamed: the actor can upload no type at all here."""
+    """Cheap refusal before a body is streamed: the actor can upload no type at all here.
+
+    A role that uploads nothing in this workflow is forbidden (403); one whose documents
+    belong to other states is refused for the state (409), as `store_upload` would.
+    """
     record = cases.load(session, ctx, actor, case_id)
     state = record.case.state
-    if not any(
-        actor.role in spec.uploaded_by
-        and (spec.upload_states is None or state in spec.upload_states)
+    specs = [
+        spec
         for spec in record.workflow.definition.document_types.values()
-    ):
-        raise Forbidden(f"the {actor.role} role may not upload documents to this case now")
+        if actor.role in spec.uploaded_by
+    ]
+    if not specs:
+        raise Forbidden(f"the {actor.role} role may not upload documents")
+    if not any(spec.upload_states is None or state in spec.upload_states for spec in specs):
+        raise ActionNotAllowedNow(
+            f"the {actor.role} role may not upload documents in state {state!r}",
+            {"state": state},
+        )
 
 
 def store_upload(
@@ -103,6 +113,25 @@ def store_upload(
         },
     )
     return document
+
+
+def store_generated(
+    session: Session,
+    ctx: AppContext,
+    actor: Actor,
+    case_id: uuid.UUID,
+    doc_type: str,
+    filename: str,
+    content: bytes,
+) -> Document:
+    """Record a file the service produced itself, under the same rules as an upload by `actor`."""
+    writer = ctx.store.staging(limit=len(content))
+    writer.write(content)
+    upload = ParsedUpload(fields={"doc_type": doc_type}, filename=filename, staged=writer.finish())
+    try:
+        return store_upload(session, ctx, actor, case_id, upload)
+    finally:
+        upload.staged.path.unlink(missing_ok=True)
 
 
 def list_for_case(

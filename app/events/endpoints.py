@@ -1,4 +1,5 @@
 import asyncio
+import re
 import time
 from typing import Annotated
 
@@ -17,6 +18,9 @@ router = APIRouter(prefix="/api/v1/events", tags=["events"])
 
 PAGE = 200
 POLL_INTERVAL_SECONDS = 0.25
+# An event id in ASCII digits that fits a signed 64-bit column (`str.isdigit` also accepts
+# other scripts' digits, and a longer number overflows the database's integer).
+CURSOR = re.compile(r"[0-9]{1,18}")
 
 
 def _read(ctx: AppContext, actor: Actor, cursor: int) -> list[EventOut]:
@@ -36,7 +40,7 @@ async def read_events(
     wait: Annotated[float, Query(ge=0, description="Seconds to wait for news (at most 30).")] = 0,
 ) -> EventPage:
     """The ordered change feed; with `wait`, answers as soon as something newer is committed."""
-    if not after.isdigit():
+    if not CURSOR.fullmatch(after):
         raise InvalidInput("invalid cursor", {"after": after})
     cursor = int(after)
     deadline = time.monotonic() + min(wait, ctx.settings.events_max_wait_seconds)

@@ -1,14 +1,25 @@
 import uuid
 from typing import Any
 
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from app.core.models import utcnow
 from app.events.models import Event
 
+# Key of the PostgreSQL advisory lock that orders event ids by commit (any fixed bigint).
+EVENT_ORDER_LOCK = 0x51_75_61_6E_67_54_72  # "QuangTr"
+
 
 def emit(session: Session, event_type: str, case_id: uuid.UUID, data: dict[str, Any]) -> Event:
     """Record an event in the current transaction: it exists if and only if the change commits."""
+    if session.get_bind().dialect.name == "postgresql":
+        # Readers follow the feed by id, so ids must become visible in id order. A sequence
+        # hands out ids at insert, not at commit: without this lock a later id could commit
+        # first and a reader's cursor would pass the earlier one for good. Held until commit,
+        # it makes event-writing transactions take their ids one commit after another.
+        # (SQLite serialises write transactions already.)
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": EVENT_ORDER_LOCK})
     event = Event(type=event_type, case_id=case_id, at=utcnow(), data=data)
     session.add(event)
     session.flush()

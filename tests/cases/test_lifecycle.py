@@ -56,5 +56,7 @@ class TestFullAdmission:
             "create", "submit", "accept", "record_site_visit", "propose_to_ministry",
             "open_consultation", "close_consultation", "submit_to_pm", "approve", "activate",
         ]  # fmt: skip
-        verify = api.client.get(f"/api/v1/cases/{cid}/history/verify", headers=api.headers("council"))
+        verify = api.client.get(
+            f"/api/v1/cases/{cid}/history/verify", headers=api.headers("council")
+        )
         assert verify.json() == {"valid": True, "entries": 10, "first_bad_seq": None}

@@ -1,0 +1,142 @@
+"""The `admission` console script, run as a user would, against a temporary SQLite file."""
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app.core.config import Settings
+from app.demo.chain import ORGANISATIONS
+from app.main import create_app
+
+ADMISSION = shutil.which("admission") or str(Path(sys.executable).with_name("admission"))
+
+
+class Cli:
+    """Runs `admission` with DATABASE_URL and STORAGE_DIR pointing into one directory."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.settings = Settings(
+            database_url=f"sqlite:///{root / 'x.db'}", storage_dir=root / "docs"
+        )
+
+    def run(self, *args: str) -> subprocess.CompletedProcess[str]:
+        env = {
+            **os.environ,
+            "DATABASE_URL": self.settings.database_url,
+            "STORAGE_DIR": str(self.settings.storage_dir),
+        }
+        return subprocess.run(
+            [ADMISSION, *args],
+            cwd=self.root,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+
+    def ok(self, *args: str) -> list[str]:
+        """Run a command that must succeed; its stdout lines."""
+        done = self.run(*args)
+        assert done.returncode == 0, done.stderr
+        return done.stdout.splitlines()
+
+    @contextmanager
+    def app(self) -> Iterator[TestClient]:
+        """The HTTP API over the same database and storage."""
+        with TestClient(create_app(self.settings)) as client:
+            yield client
+
+
+@pytest.fixture
+def cli(tmp_path: Path) -> Cli:
+    cli = Cli(tmp_path)
+    cli.ok("db", "upgrade")
+    return cli
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+class TestSetUp:
+    def test_an_organisation_and_its_token_made_on_the_command_line_work_over_http(
+        self, cli: Cli
+    ) -> None:
+        created = cli.ok(
+            "org",
+            "create",
+            "--slug",
+            "hau-giang",
+            "--name",
+            "UBND tỉnh Hậu Giang",
+            "--kind",
+            "province",
+        )
+        assert created == ["organisation hau-giang (province) created"]
+        token = cli.ok("token", "create", "--org", "hau-giang", "--role", "applicant")[-1]
+        with cli.app() as client:
+            body = {
+                "applicant_name": "Khu Công nghệ số tỉnh Hậu Giang",
+                "province": "Hậu Giang",
+                "unit_kind": "digital_technology_zone",
+            }
+            response = client.post("/api/v1/cases", json=body, headers=bearer(token))
+            assert response.status_code == 201, response.text
+            assert response.json()["applicant_org"] == "hau-giang"
+            assert client.get("/api/v1/cases", headers=bearer("qa_wrong")).status_code == 401
+
+    def test_db_upgrade_can_run_again(self, cli: Cli) -> None:
+        assert cli.ok("db", "upgrade") == ["database is at the latest schema"]
+
+
+class TestRefusals:
+    def test_an_unknown_kind_is_refused_with_the_kinds_that_exist(self, cli: Cli) -> None:
+        done = cli.run("org", "create", "--slug", "x", "--name", "X", "--kind", "city")
+        assert done.returncode != 0
+        assert "unknown organisation kind 'city'" in done.stderr
+        assert "province" in done.stderr
+        assert cli.run("token", "create", "--org", "x", "--role", "viewer").returncode != 0
+
+    def test_an_unknown_role_is_refused_and_no_token_is_printed(self, cli: Cli) -> None:
+        cli.ok("org", "create", "--slug", "can-tho", "--name", "UBND Cần Thơ", "--kind", "province")
+        done = cli.run("token", "create", "--org", "can-tho", "--role", "mayor")
+        assert done.returncode != 0
+        assert "unknown role 'mayor'" in done.stderr
+        assert "qa_" not in done.stdout
+        assert cli.ok("token", "list", "--org", "can-tho") == []
+
+    def test_a_role_the_organisation_cannot_hold_is_refused(self, cli: Cli) -> None:
+        cli.ok("org", "create", "--slug", "can-tho", "--name", "UBND Cần Thơ", "--kind", "province")
+        done = cli.run("token", "create", "--org", "can-tho", "--role", "council")
+        assert done.returncode != 0
+        assert "cannot hold the council role" in done.stderr
+
+
+class TestSeedDemo:
+    def test_prints_one_working_token_per_organisation_and_can_run_again(self, cli: Cli) -> None:
+        tokens = demo_tokens(cli.ok("seed", "--demo"))
+        assert list(tokens) == [(org.slug, org.role.value) for org in ORGANISATIONS]
+        again = demo_tokens(cli.ok("seed", "--demo"))
+        assert list(again) == list(tokens)
+        with cli.app() as client:
+            for token in [*tokens.values(), *again.values()]:
+                assert client.get("/api/v1/cases", headers=bearer(token)).status_code == 200
+            pipeline = client.get("/api/v1/pipeline", headers=bearer(again[("press", "viewer")]))
+            assert len(pipeline.json()["cases"]) == 11
+
+
+def demo_tokens(lines: list[str]) -> dict[tuple[str, str], str]:
+    """(slug, role) -> token, from the lines `seed --demo` prints after its header."""
+    header = lines.index("demo tokens (shown once):")
+    rows = [line.split() for line in lines[header + 1 :]]
+    assert all(len(row) == 3 for row in rows), rows
+    return {(slug, role): token for slug, role, token in rows}
