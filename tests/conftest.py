@@ -45,9 +45,7 @@ def postgres_url() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
-def backend(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Settings]:
+def backend(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """Settings for one migrated database of the given backend, shared by the session's tests."""
     root = tmp_path_factory.mktemp(request.param)
     if request.param == "sqlite":
@@ -61,7 +59,7 @@ def backend(
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
     engine.dispose()
-    yield settings
+    return settings
 
 
 def empty_all_tables(engine: Engine) -> None:

@@ -220,6 +220,7 @@ def fire(
             "version": case.version,
             "code": case.code,
         },
+        at=now,
     )
     return record
 

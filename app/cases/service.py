@@ -103,7 +103,7 @@ def create(session: Session, ctx: AppContext, actor: Actor, data: CaseCreate) ->
         to_state=case.state,
         at=now,
     )
-    emit(session, "case.created", case.id, {"state": case.state, "version": case.version})
+    emit(session, "case.created", case.id, {"state": case.state, "version": case.version}, at=now)
     return CaseRecord(case, actor.org_slug, workflow)
 
 
@@ -144,7 +144,13 @@ def update(
         at=now,
         fields={"changed": sorted(changes)},
     )
-    emit(session, "case.updated", case.id, {"version": case.version, "changed": sorted(changes)})
+    emit(
+        session,
+        "case.updated",
+        case.id,
+        {"version": case.version, "changed": sorted(changes)},
+        at=now,
+    )
     return record
 
 

@@ -119,5 +119,6 @@ def answer(
             "ministry": actor.org_slug,
             "verdict": data.verdict.value,
         },
+        at=now,
     )
     return consultation, actor.org_slug

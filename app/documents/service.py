@@ -111,6 +111,7 @@ def store_upload(
             "supersedes": str(previous.id) if previous else None,
             "version": case.version,
         },
+        at=now,
     )
     return document
 

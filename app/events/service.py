@@ -1,17 +1,19 @@
 import uuid
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from app.core.models import utcnow
 from app.events.models import Event
 
 # Key of the PostgreSQL advisory lock that orders event ids by commit (any fixed bigint).
 EVENT_ORDER_LOCK = 0x51_75_61_6E_67_54_72  # "QuangTr"
 
 
-def emit(session: Session, event_type: str, case_id: uuid.UUID, data: dict[str, Any]) -> Event:
+def emit(
+    session: Session, event_type: str, case_id: uuid.UUID, data: dict[str, Any], *, at: datetime
+) -> Event:
     """Record an event in the current transaction: it exists if and only if the change commits."""
     if session.get_bind().dialect.name == "postgresql":
         # Readers follow the feed by id, so ids must become visible in id order. A sequence
@@ -20,7 +22,7 @@ def emit(session: Session, event_type: str, case_id: uuid.UUID, data: dict[str, 
         # it makes event-writing transactions take their ids one commit after another.
         # (SQLite serialises write transactions already.)
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": EVENT_ORDER_LOCK})
-    event = Event(type=event_type, case_id=case_id, at=utcnow(), data=data)
+    event = Event(type=event_type, case_id=case_id, at=at, data=data)
     session.add(event)
     session.flush()
     return event

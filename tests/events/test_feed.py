@@ -211,7 +211,7 @@ class TestCommitOrder:
         def slow_writer() -> None:
             # A transaction that records its event, then takes its time to commit.
             with unit_of_work(ctx.engine) as session:
-                emit(session, "test.slow", uuid.UUID(slow_case["id"]), {})
+                emit(session, "test.slow", uuid.UUID(slow_case["id"]), {}, at=ctx.now())
                 emitted.set()
                 release.wait(10)
 
