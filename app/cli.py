@@ -1,6 +1,7 @@
 """The `admission` command: set-up and operation of the service."""
 
 import sys
+from typing import Any
 
 import click
 
@@ -67,15 +68,27 @@ def token() -> None:
 @click.option("--org", "org_slug", required=True)
 @click.option("--role", required=True)
 @click.option("--label", default=None)
-def token_create(org_slug: str, role: str, label: str | None) -> None:
+@click.option(
+    "--expires-in-days",
+    type=click.IntRange(min=1),
+    default=None,
+    help="The token stops working after this many days (default: never).",
+)
+def token_create(org_slug: str, role: str, label: str | None, expires_in_days: int | None) -> None:
     """Issue a token; it is printed once, as the last line, and only its hash is kept."""
+    from datetime import timedelta
+
     from app.auth.service import issue_token
     from app.core.context import AppContext
+    from app.core.models import utcnow
 
     ctx = AppContext.from_settings(get_settings())
+    expires_at = utcnow() + timedelta(days=expires_in_days) if expires_in_days else None
     try:
         with unit_of_work(ctx.engine) as session:
-            issued, clear = issue_token(session, org_slug=org_slug, role=role, label=label)
+            issued, clear = issue_token(
+                session, org_slug=org_slug, role=role, label=label, expires_at=expires_at
+            )
             click.echo(f"token {issued.prefix}… for {org_slug} as {role}")
     except AdmissionError as exc:
         _fail(f"{exc.message} {exc.details or ''}".strip())
@@ -88,12 +101,15 @@ def token_list(org_slug: str) -> None:
     """List an organisation's tokens (prefixes only; the tokens themselves are not kept)."""
     from app.auth.service import list_tokens
     from app.core.context import AppContext
+    from app.core.models import utcnow
 
     ctx = AppContext.from_settings(get_settings())
     try:
         with unit_of_work(ctx.engine, write=False) as session:
             for t in list_tokens(session, org_slug):
                 status = "revoked" if t.revoked_at else "active"
+                if not t.revoked_at and t.expires_at and t.expires_at <= utcnow():
+                    status = "expired"
                 used = t.last_used_at.isoformat() if t.last_used_at else "never"
                 created = f"{t.created_at:%Y-%m-%d}"
                 click.echo(f"{t.prefix}  {t.role:<11} {status:<8} created {created}  used {used}")
@@ -152,6 +168,134 @@ def workflow_validate() -> None:
         click.echo(f"{wf.source}: ok ({len(wf.definition.states)} states)")
 
 
+@main.group()
+def audit() -> None:
+    """Audit trail integrity: hash chains and signed chain heads."""
+
+
+def _audit_key() -> bytes:
+    key = get_settings().audit_hmac_key
+    if key is None or not key.get_secret_value():
+        _fail("AUDIT_HMAC_KEY is not set")
+    assert key is not None
+    return key.get_secret_value().encode()
+
+
+@audit.command("verify")
+def audit_verify() -> None:
+    """Recompute every case's hash chain; exit 1 naming each case and seq that does not verify."""
+    from app.core.context import AppContext
+    from app.history.heads import check_all
+
+    ctx = AppContext.from_settings(get_settings())
+    broken = cases = entries = 0
+    with unit_of_work(ctx.engine, write=False) as session:
+        for check in check_all(session):
+            cases += 1
+            entries += check.entries
+            if not check.valid:
+                broken += 1
+                click.echo(f"BROKEN case {check.case_id} at seq {check.first_bad_seq}")
+            if cases % 500 == 0:
+                click.echo(f"… {cases} cases checked", err=True)
+    click.echo(f"{cases} cases, {entries} entries checked, {broken} broken")
+    if broken:
+        sys.exit(1)
+
+
+@audit.command("export-heads")
+@click.option("--output", type=click.Path(dir_okay=False), default="-", show_default=True)
+def audit_export_heads(output: str) -> None:
+    """Write every case's chain head, signed with AUDIT_HMAC_KEY (HMAC-SHA256), as JSON."""
+    import json
+
+    from app.core.context import AppContext
+    from app.history.heads import export_heads
+
+    key = _audit_key()
+    ctx = AppContext.from_settings(get_settings())
+    with unit_of_work(ctx.engine, write=False) as session:
+        export = export_heads(session, key, ctx.now())
+    with click.open_file(output, "w") as out:
+        json.dump(export, out, indent=1)
+        out.write("\n")
+    click.echo(f"{len(export['heads'])} chain heads exported", err=True)
+
+
+@audit.command("verify-heads")
+@click.argument("export_file", type=click.File("r"))
+def audit_verify_heads(export_file: Any) -> None:
+    """Check the database against a signed export; exit 1 naming each case and seq that differs."""
+    import json
+
+    from app.core.context import AppContext
+    from app.history.heads import BadExport, verify_heads
+
+    key = _audit_key()
+    ctx = AppContext.from_settings(get_settings())
+    try:
+        export = json.load(export_file)
+        with unit_of_work(ctx.engine, write=False) as session:
+            problems = verify_heads(session, export, key)
+    except (BadExport, ValueError) as exc:
+        _fail(str(exc))
+    for p in problems:
+        click.echo(f"BROKEN case {p.case_id} at seq {p.seq}: {p.problem}")
+    click.echo(f"{len(export['heads'])} chain heads checked, {len(problems)} broken")
+    if problems:
+        sys.exit(1)
+
+
+@main.command()
+def sweep() -> None:
+    """Announce cases and consultations that became overdue (one case.overdue event each)."""
+    from app.core.context import AppContext
+    from app.deadlines.sweep import sweep as run_sweep
+
+    ctx = AppContext.from_settings(get_settings())
+    result = run_sweep(ctx)
+    click.echo(
+        f"{result.cases} cases and {result.consultations} consultations newly overdue announced"
+    )
+
+
+@workflow.command("draw")
+@click.argument("key", default="qtsc-chain-admission")
+@click.option("--version", "version", type=int, default=None, help="Default: the latest.")
+@click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True)
+@click.option("--current", default=None, help="A state to mark as current.")
+@click.option(
+    "--output", "-o", type=click.Path(dir_okay=False), default=None, help="Default: stdout."
+)
+def workflow_draw(
+    key: str, version: int | None, lang: str, current: str | None, output: str | None
+) -> None:
+    """Draw a workflow version as SVG, generated from its file."""
+    from app.engine.diagram import render_svg
+    from app.engine.loader import WorkflowRegistry
+
+    try:
+        registry = WorkflowRegistry.from_directory(get_settings().workflows_dir)
+    except WorkflowDefinitionError as exc:
+        _fail(str(exc))
+    try:
+        found = registry.latest(key) if version is None else registry.get(key, version)
+    except KeyError:
+        found = None
+    if found is None:
+        _fail(f"no workflow {key!r}" + (f" version {version}" if version else ""))
+        return
+    if current is not None and current not in found.definition.states:
+        _fail(f"unknown state {current!r}")
+    svg = render_svg(found.definition, "en" if lang == "en" else "vi", current)
+    if output:
+        with open(output, "w", encoding="utf-8") as handle:
+            handle.write(svg)
+        click.echo(f"{found.source}: diagram written to {output}")
+    else:
+        click.echo(svg)
+
+
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
@@ -159,6 +303,9 @@ def serve(host: str, port: int) -> None:
     """Run the API and the dashboard."""
     import uvicorn
 
+    from app.core.observability import configure_logging
     from app.main import create_app
 
-    uvicorn.run(create_app(get_settings()), host=host, port=port)
+    configure_logging()
+    # Our JSON access line (with the request id) replaces uvicorn's.
+    uvicorn.run(create_app(get_settings()), host=host, port=port, access_log=False, log_config=None)

@@ -1,24 +1,36 @@
 """The FastAPI application: routers, error rendering, health."""
 
+import asyncio
+import contextlib
 import logging
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.cases.endpoints import router as cases_router
 from app.consultations.endpoints import router as consultations_router
 from app.core.config import Settings, get_settings
 from app.core.context import AppContext
-from app.core.errors import AdmissionError
+from app.core.errors import AdmissionError, TooManyRequests
+from app.core.limits import BodySizeLimit
+from app.core.observability import RequestContext, database_ready, render_metrics
+from app.core.schemas import ErrorBody
+from app.core.security import FailureLimiter, log_refusal, request_id
+from app.deadlines.sweep import run_periodically
 from app.documents.endpoints import router as documents_router
+from app.engine.endpoints import router as workflows_router
 from app.events.endpoints import router as events_router
 from app.history.endpoints import router as history_router
+from app.letters.endpoints import router as letters_router
 from app.pipeline.endpoints import router as pipeline_router
+from app.portal.endpoints import router as portal_router
+from app.web.endpoints import install as install_dashboard
 
 log = logging.getLogger("admission")
 
@@ -31,6 +43,26 @@ HTTP_CODES = {
     406: "not_acceptable",
     413: "too_large",
     415: "unsupported_type",
+}
+
+# Documented on every operation, so that clients (and the fuzzer) know the error shape.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorBody, "description": description}
+    for status, description in {
+        400: "Malformed request",
+        401: "No or bad token",
+        403: "The caller's role may not do this",
+        404: "Unknown, or not visible to the caller",
+        405: "Method not allowed",
+        409: "Not allowed in the current state, or requirements missing",
+        412: "Stale If-Match",
+        413: "Body too large",
+        415: "Type not allowed",
+        422: "Invalid input (names the fields)",
+        428: "If-Match required",
+        429: "Too many failed authentications (see Retry-After)",
+        500: "Internal error (with a request id, never a stack trace)",
+    }.items()
 }
 
 
@@ -48,10 +80,13 @@ def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AdmissionError)
-    async def _admission_error(_: Request, exc: AdmissionError) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-        response = JSONResponse(exc.body(), status_code=exc.status, headers=headers)
-        return response
+    async def _admission_error(request: Request, exc: AdmissionError) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}
+        if isinstance(exc, TooManyRequests):
+            headers["Retry-After"] = str(exc.retry_after)
+        if exc.status in (401, 403, 429):
+            log_refusal(request, exc.status, exc.code, exc.message)
+        return JSONResponse(exc.body(), status_code=exc.status, headers=headers or None)
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -62,12 +97,23 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = HTTP_CODES.get(exc.status_code, "error")
-        return _error(exc.status_code, code, str(exc.detail))
+        response = _error(exc.status_code, code, str(exc.detail))
+        # Keep what Starlette says about the refusal, e.g. `Allow` on a 405.
+        response.headers.update(exc.headers or {})
+        return response
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return _error(500, "internal", "internal error")
+        # The id ties the client's report to the logged traceback, which stays here.
+        rid = request_id(request) or uuid.uuid4().hex
+        log.exception(
+            "unhandled error on %s %s (request %s)",
+            request.method,
+            request.url.path,
+            rid,
+            extra={"request_id": rid},
+        )
+        return _error(500, "internal", "internal error", {"request_id": rid})
 
 
 def create_app(settings: Settings | None = None, context: AppContext | None = None) -> FastAPI:
@@ -75,7 +121,13 @@ def create_app(settings: Settings | None = None, context: AppContext | None = No
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        interval = context.settings.overdue_sweep_seconds
+        sweeper = asyncio.create_task(run_periodically(context, interval)) if interval else None
         yield
+        if sweeper is not None:
+            sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sweeper
         context.engine.dispose()
 
     app = FastAPI(
@@ -83,8 +135,13 @@ def create_app(settings: Settings | None = None, context: AppContext | None = No
         version="1.0.0",
         description="Membership admission workflow for the Quang Trung Software Park Chain.",
         lifespan=lifespan,
+        responses=ERROR_RESPONSES,
     )
     app.state.context = context
+    app.state.auth_failures = FailureLimiter(
+        context.settings.auth_failure_limit, context.settings.auth_failure_window_seconds
+    )
+    app.add_middleware(BodySizeLimit, max_bytes=context.settings.max_json_body_bytes)
     install_error_handlers(app)
     for router in (
         cases_router,
@@ -93,6 +150,8 @@ def create_app(settings: Settings | None = None, context: AppContext | None = No
         history_router,
         pipeline_router,
         events_router,
+        letters_router,
+        portal_router,
     ):
         app.include_router(router)
 
@@ -101,4 +160,20 @@ def create_app(settings: Settings | None = None, context: AppContext | None = No
         """Liveness: the process answers."""
         return {"status": "ok"}
 
+    @app.get("/readyz", tags=["operations"])
+    def readyz() -> Response:
+        """Readiness: the database answers `SELECT 1`."""
+        if database_ready(context):
+            return JSONResponse({"status": "ready"})
+        return _error(503, "unavailable", "the database does not answer")
+
+    @app.get("/metrics", tags=["operations"], response_class=Response)
+    def metrics() -> Response:
+        """Prometheus metrics: requests, transitions by action, cases by state, overdue."""
+        return Response(render_metrics(context), media_type="text/plain; version=0.0.4")
+
+    app.include_router(workflows_router)
+    install_dashboard(app)
+    # Outermost, so that every later layer (and every log line) has the request id.
+    app.add_middleware(RequestContext)
     return app

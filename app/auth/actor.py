@@ -1,4 +1,5 @@
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 
 from app.engine.roles import Role
 
@@ -11,3 +12,5 @@ class Actor:
     org_slug: str
     role: Role
     token_id: int | None = None
+    # When the token was last recorded as used, as read at authentication.
+    token_last_used_at: datetime | None = field(default=None, compare=False)

@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from app.auth.models import ApiToken, Organisation
@@ -42,10 +42,14 @@ class TokenRepository:
         self.session.flush()
         return token
 
-    def touch(self, token_id: int, at: datetime) -> None:
-        self.session.execute(
-            update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=at)
-        )
+    def touch(self, token_id: int, at: datetime, *, unless_since: datetime | None = None) -> None:
+        """Record a use; with `unless_since`, only if none was recorded since that time."""
+        statement = update(ApiToken).where(ApiToken.id == token_id)
+        if unless_since is not None:
+            statement = statement.where(
+                or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at < unless_since)
+            )
+        self.session.execute(statement.values(last_used_at=at))
 
     def revoke(self, token_id: int, at: datetime) -> bool:
         result = self.session.execute(

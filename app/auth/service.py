@@ -1,16 +1,27 @@
 """Organisations and their tokens; turning a bearer token into an `Actor`."""
 
-from datetime import datetime
+import logging
+from datetime import datetime, timedelta
+from typing import Any
 
+from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from app.auth.actor import Actor
 from app.auth.models import ApiToken, Organisation
 from app.auth.repository import OrganisationRepository, TokenRepository
 from app.auth.tokens import display_prefix, hash_token, new_token
+from app.core.db import writer_bind
 from app.core.errors import Conflict, InvalidInput, NotFound, Unauthenticated
 from app.core.models import utcnow
 from app.engine.roles import ROLE_HOLDERS, OrgKind, Role
+
+log = logging.getLogger("admission.auth")
+
+# `last_used_at` is rewritten at most this often per token, so reads stay reads.
+USE_RECORD_INTERVAL = timedelta(minutes=1)
+RECORD_USE_WAIT_MS = 100
 
 
 def create_organisation(session: Session, *, slug: str, name: str, kind: str) -> Organisation:
@@ -69,7 +80,58 @@ def authenticate(session: Session, bearer: str) -> Actor:
         raise Unauthenticated("token revoked")
     if token.expires_at is not None and token.expires_at <= now:
         raise Unauthenticated("token expired")
-    return Actor(org_id=org.id, org_slug=org.slug, role=Role(token.role), token_id=token.id)
+    return Actor(
+        org_id=org.id,
+        org_slug=org.slug,
+        role=Role(token.role),
+        token_id=token.id,
+        token_last_used_at=token.last_used_at,
+    )
+
+
+def use_is_stale(actor: Actor, now: datetime) -> bool:
+    """Whether the token's `last_used_at` is old enough to be worth writing again."""
+    if actor.token_id is None:
+        return False
+    last = actor.token_last_used_at
+    return last is None or last < now - USE_RECORD_INTERVAL
+
+
+def record_use(engine: Engine, actor: Actor, now: datetime) -> bool:
+    """Write the token's `last_used_at` in a short transaction of its own, if it is stale.
+
+    Never holds up or fails a request: the lock wait is tiny, and on contention (another
+    writer holds SQLite's lock, or the token's row in PostgreSQL) the record is skipped;
+    a later request records it. Returns whether it was written.
+    """
+    if actor.token_id is None or not use_is_stale(actor, now):
+        return False
+    try:
+        with writer_bind(engine).connect() as connection:
+            sqlite = connection.dialect.name == "sqlite"
+            # Set on the driver's connection: through SQLAlchemy it would begin a transaction.
+            raw: Any = connection.connection.dbapi_connection
+            if sqlite:
+                busy = raw.execute("PRAGMA busy_timeout").fetchone()[0]
+                raw.execute(f"PRAGMA busy_timeout={RECORD_USE_WAIT_MS}")
+            try:
+                with connection.begin():
+                    if not sqlite:
+                        connection.exec_driver_sql(
+                            f"SET LOCAL lock_timeout = '{RECORD_USE_WAIT_MS}ms'"
+                        )
+                    with Session(bind=connection) as session:
+                        TokenRepository(session).touch(
+                            actor.token_id, now, unless_since=now - USE_RECORD_INTERVAL
+                        )
+                        session.flush()
+            finally:
+                if sqlite:
+                    raw.execute(f"PRAGMA busy_timeout={int(busy)}")
+    except OperationalError as exc:
+        log.info("token use not recorded (database busy): %s", exc.__class__.__name__)
+        return False
+    return True
 
 
 def list_tokens(session: Session, org_slug: str) -> list[ApiToken]:

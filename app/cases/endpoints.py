@@ -53,7 +53,9 @@ def list_cases(
     )
     records, next_cursor = service.list_page(session, ctx, actor, filters, cursor, size)
     today = ctx.today()
-    return CasePage(items=[views.summary(r, today) for r in records], next_cursor=next_cursor)
+    return CasePage(
+        items=[views.summary(r, today, ctx.calendar) for r in records], next_cursor=next_cursor
+    )
 
 
 @router.get("/{case_id}")

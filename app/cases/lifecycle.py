@@ -20,15 +20,23 @@ from app.cases.schemas import AllowedAction, Missing, TransitionRequest
 from app.consultations import service as consultations
 from app.core.context import AppContext
 from app.core.errors import Forbidden, InvalidInput, RequirementsMissing, TransitionNotAllowed
-from app.deadlines.calendar import add_working_days
+from app.deadlines import clock
 from app.documents.repository import DocumentRepository
 from app.engine.definition import TransitionSpec
 from app.engine.workflow import CaseToken, Workflow
 from app.events.service import emit
 from app.history import service as history
+from app.history.repository import HistoryRepository
+from app.letters import service as letters
 
-# Fields whose value goes into the history entry when a transition requires them.
-RECORDED_FIELDS = ("decision_number", "decision_date", "ministries")
+# Fields whose value goes into the history entry when a transition takes them.
+RECORDED_FIELDS = (
+    "decision_number",
+    "decision_date",
+    "ministries",
+    "new_due_date",
+    "supplement_documents",
+)
 
 
 @dataclass
@@ -43,6 +51,8 @@ class Firing:
     request: TransitionRequest
     now: datetime
     recorded: dict[str, Any]
+    # The case's clock as it was before the transition (for pausing and resuming it).
+    clock_before: clock.ClockState
 
 
 def _issue_dossier_code(f: Firing) -> None:
@@ -62,7 +72,7 @@ def _open_consultations(f: Firing) -> None:
     ministries = consultations.resolve_ministries(f.session, f.actor, f.request.ministries or [])
     spec = f.workflow.definition.consultation
     days = spec.deadline_working_days if spec else 10
-    due = add_working_days(f.ctx.today(), days)
+    due = f.ctx.calendar.add_working_days(f.ctx.today(), days)
     consultations.open_round(f.session, f.case.id, ministries, f.now, due)
     f.recorded["consultation_due_at"] = due.isoformat()
 
@@ -71,11 +81,51 @@ def _close_consultations(f: Firing) -> None:
     f.recorded["closed_consultations"] = consultations.close_round(f.session, f.case.id, f.now)
 
 
+def _pause_clock(f: Firing) -> None:
+    f.recorded["clock"] = clock.pause(f.case, f.clock_before, f.ctx.today(), f.ctx.calendar)
+
+
+def _resume_clock(f: Firing) -> None:
+    f.recorded["clock"] = clock.resume(f.case, f.clock_before, f.ctx.today(), f.ctx.calendar)
+
+
+def _extend_deadline(f: Firing) -> None:
+    assert f.request.new_due_date is not None  # a required field of the action
+    f.recorded.update(
+        clock.extend(f.case, f.request.new_due_date, f.now, f.ctx.today(), f.ctx.calendar)
+    )
+
+
+def _issue_receipt(f: Firing) -> None:
+    f.recorded[letters.RECEIPT] = letters.issue_receipt(
+        f.session, f.ctx, f.actor, f.case, f.workflow, f.now
+    )
+
+
+def _issue_supplement_notice(f: Firing) -> None:
+    f.recorded[letters.SUPPLEMENT_NOTICE] = letters.issue_supplement_notice(
+        f.session,
+        f.ctx,
+        f.actor,
+        f.case,
+        f.workflow,
+        f.now,
+        reason=f.request.reason or "",
+        documents=f.request.supplement_documents or [],
+        clock=f.recorded.get("clock", {}),
+    )
+
+
 EFFECTS: dict[str, Callable[[Firing], None]] = {
     "issue_dossier_code": _issue_dossier_code,
     "record_receipt": _record_receipt,
     "open_consultations": _open_consultations,
     "close_consultations": _close_consultations,
+    "pause_clock": _pause_clock,
+    "resume_clock": _resume_clock,
+    "extend_deadline": _extend_deadline,
+    "issue_receipt": _issue_receipt,
+    "issue_supplement_notice": _issue_supplement_notice,
 }
 
 
@@ -86,8 +136,33 @@ def _consultations_settled(session: Session, case: Case, today: date) -> list[Mi
     ]
 
 
+def _extension_available(session: Session, case: Case, today: date) -> list[Missing]:
+    """One extension per state visit: name the one already given, if any."""
+    if case.extended_at is None:
+        return []
+    first = next(
+        (
+            e
+            for e in reversed(HistoryRepository(session).for_case(case.id))
+            if e.action == "extend_deadline"
+        ),
+        None,
+    )
+    if first is None:
+        message = f"the deadline was already extended on {case.extended_at.isoformat()}"
+    else:
+        message = (
+            f"the deadline was already extended once in this state: history #{first.seq}, "
+            f"{first.at.isoformat()}, by {first.actor_org} ({first.actor_role}), from "
+            f"{first.fields.get('original_due_at')} to {first.fields.get('new_due_date')}: "
+            f"{first.reason}"
+        )
+    return [Missing(kind="extension", name="extend_deadline", message=message)]
+
+
 GUARDS: dict[str, Callable[[Session, Case, date], list[Missing]]] = {
     "consultations_settled": _consultations_settled,
+    "extension_available": _extension_available,
 }
 
 
@@ -130,7 +205,7 @@ def _destination(workflow: Workflow, case: Case, spec: TransitionSpec) -> str | 
 
 def _check_fields(spec: TransitionSpec, request: TransitionRequest) -> list[Missing]:
     """Refuse fields the action does not take (422); list required ones that are absent."""
-    optional = {"comment", "reason"}
+    optional = {"comment", "reason", *spec.optional_fields}
     given = request.model_dump(exclude_unset=True, exclude_none=True, exclude={"action"})
     unexpected = sorted(set(given) - set(spec.fields) - optional)
     if unexpected:
@@ -183,14 +258,18 @@ def fire(
 
     now = ctx.now()
     from_state = case.state
+    clock_before = clock.ClockState.of(case)
     dest = workflow.fire(CaseToken(case.state, case.return_state), request.action)
     _enter(ctx, workflow, case, from_state, dest, now)
+    taken = set(spec.fields) | set(spec.optional_fields)
     recorded: dict[str, Any] = {
-        name: _plain(getattr(request, name)) for name in RECORDED_FIELDS if name in spec.fields
+        name: _plain(getattr(request, name))
+        for name in RECORDED_FIELDS
+        if name in taken and getattr(request, name) is not None
     }
     # Saving first takes the case's row: a concurrent transition now waits, then fails with 412.
     cases.save(session, case, now)
-    firing = Firing(session, ctx, actor, case, workflow, request, now, recorded)
+    firing = Firing(session, ctx, actor, case, workflow, request, now, recorded, clock_before)
     for effect in spec.effects:
         EFFECTS[effect](firing)
     if case.due_at is not None:
@@ -228,17 +307,16 @@ def fire(
 def _enter(
     ctx: AppContext, workflow: Workflow, case: Case, from_state: str, dest: str, now: datetime
 ) -> None:
-    """Move the case into `dest`, setting its clock; staying in a state keeps its clock."""
+    """Move the case into `dest` with a fresh clock; staying in a state keeps its clock.
+
+    Effects named in the workflow file (`pause_clock`, `resume_clock`) adjust it afterwards.
+    """
     if dest == from_state:
         return
     state = workflow.definition.states[dest]
     case.state = dest
     case.state_entered_at = now
-    case.due_at = (
-        add_working_days(ctx.today(), state.deadline_working_days)
-        if state.deadline_working_days
-        else None
-    )
+    clock.start(case, state.deadline_working_days, ctx.today(), ctx.calendar)
     if workflow.remembers_origin(dest):
         case.return_state = from_state
     elif case.return_state == dest:

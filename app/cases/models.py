@@ -37,7 +37,17 @@ class Case(Base):
     # Lower-case, diacritics-free copy of the searchable fields (for `q`).
     search_text: Mapped[str] = mapped_column(Text, default="")
 
+    # The clock of the current state visit (see app/deadlines/clock.py).
     due_at: Mapped[date | None] = mapped_column(Date, index=True)
+    # The due date before the visit's one extension, and when it was granted.
+    original_due_at: Mapped[date | None] = mapped_column(Date)
+    extended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # While a supplement is outstanding the clock stops: working days left then (negative when
+    # already late), for the due date and for the original due date of an extended clock.
+    clock_remaining_days: Mapped[int | None]
+    clock_original_remaining_days: Mapped[int | None]
+    # Set by the overdue sweep when it announced that this clock ran out (once per clock).
+    overdue_notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     received_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     state_entered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

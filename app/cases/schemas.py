@@ -60,6 +60,14 @@ class TransitionRequest(RequestModel):
     decision_number: str | None = Field(default=None, min_length=1, max_length=100)
     decision_date: date | None = None
     ministries: list[str] | None = Field(default=None, max_length=30)
+    new_due_date: date | None = Field(
+        default=None, description="`extend_deadline`: the new due date (a working day)."
+    )
+    supplement_documents: list[str] | None = Field(
+        default=None,
+        max_length=30,
+        description="`request_supplement`: document types to supply again or correct.",
+    )
 
 
 class WorkflowRef(BaseModel):
@@ -68,7 +76,7 @@ class WorkflowRef(BaseModel):
 
 
 class Missing(BaseModel):
-    kind: Literal["document", "field", "consultation"]
+    kind: Literal["document", "field", "consultation", "extension"]
     name: str
     message: str | None = None
 
@@ -94,6 +102,10 @@ class CaseSummary(BaseModel):
     unit_kind: UnitKind
     due_at: date | None
     overdue: bool
+    overdue_days: int = Field(description="Calendar days past `due_at` (0 when not overdue).")
+    overdue_working_days: int = Field(
+        description="Working days past `due_at`, the due date not counted (0 when not overdue)."
+    )
     created_at: datetime
     updated_at: datetime
 
@@ -104,7 +116,25 @@ class CaseOut(CaseSummary):
     investor: str | None
     received_at: datetime | None
     state_entered_at: datetime
+    clock: "ClockOut"
     allowed_actions: list[AllowedAction]
+
+
+class ClockOut(BaseModel):
+    """The deadline of the current state visit, beyond `due_at`."""
+
+    paused: bool = Field(description="Stopped while a supplement is outstanding.")
+    remaining_working_days: int | None = Field(
+        description="While paused: working days left when it stopped (negative if late)."
+    )
+    original_due_at: date | None = Field(description="The due date before the extension.")
+    extended_at: datetime | None = Field(description="When the visit's one extension was given.")
+    calendar_warning: str | None = Field(
+        description="Set when the due date lies outside the years the working-day calendar covers."
+    )
+
+
+CaseOut.model_rebuild()
 
 
 class CasePage(BaseModel):

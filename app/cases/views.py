@@ -6,17 +6,22 @@ from sqlalchemy.orm import Session
 
 from app.auth.actor import Actor
 from app.cases import lifecycle
-from app.cases.schemas import CaseOut, CaseSummary, WorkflowRef
+from app.cases.schemas import CaseOut, CaseSummary, ClockOut, WorkflowRef
 from app.cases.service import CaseRecord
 from app.core.context import AppContext
 from app.core.schemas import Localised
+from app.deadlines import clock
+from app.deadlines.calendar import WorkingCalendar
 
 
 def is_overdue(due_at: date | None, today: date) -> bool:
     return due_at is not None and due_at < today
 
 
-def summary(record: CaseRecord, today: date) -> CaseSummary:
+def summary(
+    record: CaseRecord, today: date, calendar: WorkingCalendar | None = None
+) -> CaseSummary:
+    """The case as lists show it; without a calendar, `overdue_working_days` is left at 0."""
     case, state = record.case, record.workflow.definition.states[record.case.state]
     return CaseSummary(
         id=case.id,
@@ -32,19 +37,35 @@ def summary(record: CaseRecord, today: date) -> CaseSummary:
         unit_kind=case.unit_kind,  # type: ignore[arg-type]
         due_at=case.due_at,
         overdue=is_overdue(case.due_at, today),
+        overdue_days=clock.overdue_days(case.due_at, today),
+        overdue_working_days=(
+            clock.overdue_working_days(case.due_at, today, calendar) if calendar else 0
+        ),
         created_at=case.created_at,
         updated_at=case.updated_at,
+    )
+
+
+def clock_of(record: CaseRecord, calendar: WorkingCalendar) -> ClockOut:
+    case = record.case
+    return ClockOut(
+        paused=case.clock_remaining_days is not None,
+        remaining_working_days=case.clock_remaining_days,
+        original_due_at=case.original_due_at,
+        extended_at=case.extended_at,
+        calendar_warning=calendar.warning_for(case.due_at),
     )
 
 
 def detail(session: Session, ctx: AppContext, actor: Actor, record: CaseRecord) -> CaseOut:
     case = record.case
     return CaseOut(
-        **summary(record, ctx.today()).model_dump(),
+        **summary(record, ctx.today(), ctx.calendar).model_dump(),
         area_m2=case.area_m2,
         address=case.address,
         investor=case.investor,
         received_at=case.received_at,
         state_entered_at=case.state_entered_at,
+        clock=clock_of(record, ctx.calendar),
         allowed_actions=lifecycle.allowed_actions(session, ctx, actor, record),
     )

@@ -6,18 +6,22 @@ from app.consultations import service
 from app.consultations.models import Consultation
 from app.consultations.schemas import AnswerRequest, ConsultationList, ConsultationOut
 from app.core.deps import Context, CurrentActor, DbSession
+from app.deadlines import clock
 
 router = APIRouter(prefix="/api/v1/cases/{case_id}/consultations", tags=["consultations"])
 
 
 def _out(c: Consultation, ministry: str, ctx: Context) -> ConsultationOut:
+    waiting = c.answered_at is None and c.closed_at is None
+    today = ctx.today()
     return ConsultationOut(
         id=c.id,
         round=c.round,
         ministry=ministry,
         opened_at=c.opened_at,
         due_at=c.due_at,
-        overdue=c.answered_at is None and c.closed_at is None and c.due_at < ctx.today(),
+        overdue=waiting and c.due_at < today,
+        overdue_days=clock.overdue_days(c.due_at, today) if waiting else 0,
         verdict=c.verdict,  # type: ignore[arg-type]
         comment=c.comment,
         answered_at=c.answered_at,

@@ -26,5 +26,7 @@ class Consultation(Base):
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     opinion_document_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("documents.id"))
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set by the overdue sweep when it announced that this consultation's deadline passed.
+    overdue_notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     ministry: Mapped[Organisation] = relationship(lazy="raise")

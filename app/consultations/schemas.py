@@ -25,6 +25,7 @@ class ConsultationOut(BaseModel):
     opened_at: datetime
     due_at: date
     overdue: bool
+    overdue_days: int = Field(description="Calendar days past `due_at` while unanswered.")
     verdict: Verdict | None
     comment: str | None
     answered_at: datetime | None

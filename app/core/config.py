@@ -3,7 +3,7 @@
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -15,6 +15,14 @@ class Settings(BaseSettings):
     database_url: str = Field(default="sqlite:///./var/admission.db")
     storage_dir: Path = Field(default=Path("./var/documents"))
     workflows_dir: Path = Field(default=PROJECT_ROOT / "workflows")
+    calendar_file: Path = Field(default=PROJECT_ROOT / "calendars" / "vietnam.yaml")
+    # Fonts embedded in generated letters (receipts, supplement notices): Vietnamese needs Unicode.
+    letter_font: Path = Field(default=Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"))
+    letter_font_bold: Path = Field(
+        default=Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf")
+    )
+    # How often `serve` looks for cases and consultations that became overdue; 0 turns it off.
+    overdue_sweep_seconds: float = Field(default=300.0, ge=0)
     max_upload_bytes: int = Field(default=50 * 1024 * 1024, gt=0)
     agency_code: str = Field(default="QTSC", pattern=r"^[A-Z0-9]{2,10}$")
     timezone: str = "Asia/Ho_Chi_Minh"
@@ -22,6 +30,13 @@ class Settings(BaseSettings):
     page_size_default: int = Field(default=50, gt=0)
     page_size_max: int = Field(default=200, gt=0)
     events_max_wait_seconds: float = 30.0
+    # Largest JSON (non-upload) request body accepted.
+    max_json_body_bytes: int = Field(default=64 * 1024, gt=0)
+    # Failed authentications per client address (per process) before answering 429.
+    auth_failure_limit: int = Field(default=20, gt=0)
+    auth_failure_window_seconds: int = Field(default=60, gt=0)
+    # Key for signing exported audit chain heads (`admission audit export-heads`).
+    audit_hmac_key: SecretStr | None = None
 
 
 @lru_cache

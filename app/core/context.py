@@ -9,7 +9,7 @@ from sqlalchemy import Engine
 from app.core.config import Settings
 from app.core.db import create_db_engine
 from app.core.models import utcnow
-from app.deadlines.calendar import local_today
+from app.deadlines.calendar import WorkingCalendar, local_today
 from app.documents.storage import DocumentStore
 from app.engine.loader import WorkflowRegistry
 
@@ -20,6 +20,7 @@ class AppContext:
     engine: Engine
     workflows: WorkflowRegistry
     store: DocumentStore
+    calendar: WorkingCalendar
     # Replaceable so that tests can move time forward; production uses the wall clock.
     clock: Callable[[], datetime] = field(default=utcnow)
 
@@ -30,6 +31,7 @@ class AppContext:
             engine=create_db_engine(settings),
             workflows=WorkflowRegistry.from_directory(settings.workflows_dir),
             store=DocumentStore(settings.storage_dir),
+            calendar=WorkingCalendar.from_file(settings.calendar_file),
         )
 
     def now(self) -> datetime:

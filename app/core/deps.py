@@ -8,10 +8,12 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from app.auth.actor import Actor
-from app.auth.service import authenticate
+from app.auth.service import authenticate, record_use
 from app.core.context import AppContext
 from app.core.db import unit_of_work
-from app.core.errors import Unauthenticated
+from app.core.errors import TooManyRequests, Unauthenticated
+from app.core.models import utcnow
+from app.core.security import FailureLimiter, client_address
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -34,13 +36,38 @@ Context = Annotated[AppContext, Depends(get_context)]
 _bearer = HTTPBearer(auto_error=False, description="A token issued by `admission token create`.")
 
 
-def current_actor(
-    session: DbSession,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Actor:
+def _actor(request: Request, credentials: HTTPAuthorizationCredentials | None) -> Actor:
+    """Authenticate in a short read of its own, then record the token's use if it is stale.
+
+    Neither touches the request's own transaction, which has not begun yet: the request's
+    write lock (SQLite) is never held while bytes stream in, and recording a use never
+    makes a read request wait for, or fail on, another writer.
+    """
+    context = get_context(request)
+    limiter: FailureLimiter = request.app.state.auth_failures
+    address = client_address(request)
+    wait = limiter.retry_after(address)
+    if wait is not None:
+        raise TooManyRequests("too many failed authentications; try again later", wait)
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthenticated("a bearer token is required")
-    return authenticate(session, credentials.credentials)
+    try:
+        with unit_of_work(context.engine, write=False) as session:
+            actor = authenticate(session, credentials.credentials)
+    except Unauthenticated:
+        limiter.record_failure(address)
+        raise
+    record_use(context.engine, actor, utcnow())
+    # For the access log line (app/core/observability.py): who made the request.
+    request.state.actor = actor
+    return actor
+
+
+def current_actor(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Actor:
+    return _actor(request, credentials)
 
 
 CurrentActor = Annotated[Actor, Depends(current_actor)]
@@ -50,12 +77,9 @@ def streaming_actor(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Actor:
-    """Authenticate in a short read of its own, for endpoints that stream a body before writing:
-    the request's write transaction must not be open (and hold SQLite's lock) while bytes arrive."""
-    if credentials is None or credentials.scheme.lower() != "bearer":
-        raise Unauthenticated("a bearer token is required")
-    with unit_of_work(get_context(request).engine, write=False) as session:
-        return authenticate(session, credentials.credentials)
+    """For endpoints that stream a body before writing: the request's write transaction
+    must not be open (and hold SQLite's lock) while bytes arrive."""
+    return _actor(request, credentials)
 
 
 StreamingActor = Annotated[Actor, Depends(streaming_actor)]

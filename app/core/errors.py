@@ -12,7 +12,8 @@ AdmissionError (500 internal)
  ├── VersionMismatch (412 version_mismatch)
  ├── TooLarge (413 too_large)
  ├── UnsupportedType (415 unsupported_type)
- └── PreconditionRequired (428 precondition_required)
+ ├── PreconditionRequired (428 precondition_required)
+ └── TooManyRequests (429 too_many_requests, with Retry-After)
 
 WorkflowDefinitionError is raised at start-up for a broken file in `workflows/`; it
 never reaches a client.
@@ -91,6 +92,15 @@ class UnsupportedType(AdmissionError):
 class PreconditionRequired(AdmissionError):
     status = 428
     code = "precondition_required"
+
+
+class TooManyRequests(AdmissionError):
+    status = 429
+    code = "too_many_requests"
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message, {"retry_after": retry_after})
+        self.retry_after = retry_after
 
 
 class WorkflowDefinitionError(Exception):

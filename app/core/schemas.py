@@ -1,3 +1,5 @@
+from typing import Any
+
 from pydantic import BaseModel, ConfigDict
 
 
@@ -10,3 +12,15 @@ class RequestModel(BaseModel):
 class Localised(BaseModel):
     vi: str
     en: str
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+    details: Any = None
+
+
+class ErrorBody(BaseModel):
+    """Every error response: `{"error": {"code", "message", "details"}}`."""
+
+    error: ErrorDetail

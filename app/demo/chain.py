@@ -283,6 +283,7 @@ APPLICANTS: tuple[DemoCase, ...] = (
                     "Bổ sung văn bản về sự phù hợp với quy hoạch tỉnh và phương án"
                     " nhà đầu tư chiến lược"
                 ),
+                supplement_documents=["planning_conformity", "investment_plan"],
             ),
         ),
     ),

@@ -18,6 +18,9 @@ from app.documents.sniff import extension_matches, sniff
 from app.engine.roles import Role
 from app.events.service import emit
 
+# The form fields an upload takes besides the file itself.
+UPLOAD_FIELDS = frozenset({"doc_type"})
+
 
 def check_may_upload_now(
     session: Session, ctx: AppContext, actor: Actor, case_id: uuid.UUID
@@ -49,6 +52,13 @@ def store_upload(
     """Check the upload against the workflow's rules and record it; the caller discards on error."""
     record = cases.load(session, ctx, actor, case_id, lock=True)
     case = record.case
+    unknown = sorted(set(upload.fields) - UPLOAD_FIELDS)
+    if unknown:
+        # As for JSON bodies: a field the server does not take is refused, never ignored.
+        raise InvalidInput(
+            f"unknown form fields: {', '.join(unknown)}",
+            {name: "not accepted" for name in unknown},
+        )
     doc_type = upload.fields.get("doc_type", "")
     spec = record.workflow.definition.document_types.get(doc_type)
     if spec is None:
@@ -56,6 +66,8 @@ def store_upload(
             f"unknown document type {doc_type!r}",
             {"doc_type": sorted(record.workflow.definition.document_types)},
         )
+    if spec.generated:
+        raise Forbidden(f"{doc_type} is issued by the service, not uploaded")
     if actor.role not in spec.uploaded_by:
         raise Forbidden(f"the {actor.role} role may not upload {doc_type}")
     if spec.upload_states is not None and case.state not in spec.upload_states:

@@ -4,6 +4,8 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePath
 
+from app.core.errors import UnsupportedType
+
 
 @dataclass(frozen=True)
 class FileKind:
@@ -36,12 +38,21 @@ def sniff(head: bytes, path: Path) -> FileKind | None:
     return None
 
 
+# Limits on what a DOCX/XLSX may unpack to: real documents stay far below them, while a
+# "zip bomb" (a small upload that expands to gigabytes or to millions of entries) does not.
+MAX_ARCHIVE_ENTRIES = 2_000
+MAX_UNPACKED_BYTES = 256 * 1024 * 1024
+MAX_COMPRESSION_RATIO = 200
+
+
 def _office_kind(path: Path) -> FileKind | None:
     try:
         with zipfile.ZipFile(path) as archive:
-            names = set(archive.namelist())
-    except (zipfile.BadZipFile, OSError):
+            infos = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError):
         return None
+    _refuse_bomb(infos)
+    names = {info.filename for info in infos}
     if "[Content_Types].xml" not in names:
         return None
     if "word/document.xml" in names:
@@ -49,6 +60,27 @@ def _office_kind(path: Path) -> FileKind | None:
     if "xl/workbook.xml" in names:
         return XLSX
     return None
+
+
+def _refuse_bomb(infos: list[zipfile.ZipInfo]) -> None:
+    """415 for an archive whose declared contents are too many or too large to unpack safely."""
+    if len(infos) > MAX_ARCHIVE_ENTRIES:
+        raise UnsupportedType(
+            f"the archive has more than {MAX_ARCHIVE_ENTRIES} entries",
+            {"entries": len(infos), "limit": MAX_ARCHIVE_ENTRIES},
+        )
+    unpacked = sum(info.file_size for info in infos)
+    packed = sum(info.compress_size for info in infos)
+    if unpacked > MAX_UNPACKED_BYTES:
+        raise UnsupportedType(
+            f"the archive unpacks to more than {MAX_UNPACKED_BYTES} bytes",
+            {"unpacked": unpacked, "limit": MAX_UNPACKED_BYTES},
+        )
+    if unpacked > 1024 * 1024 and unpacked > MAX_COMPRESSION_RATIO * max(packed, 1):
+        raise UnsupportedType(
+            "the archive is compressed beyond any real document (a zip bomb?)",
+            {"ratio_limit": MAX_COMPRESSION_RATIO},
+        )
 
 
 def extension_matches(kind: FileKind, filename: str) -> bool:

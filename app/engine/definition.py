@@ -16,12 +16,30 @@ RETURN_TO_REQUESTER = "@return"
 
 # Request fields a transition may require (DESIGN §7).
 TRANSITION_FIELDS = frozenset(
-    {"comment", "reason", "decision_number", "decision_date", "ministries"}
+    {
+        "comment",
+        "reason",
+        "decision_number",
+        "decision_date",
+        "ministries",
+        "new_due_date",
+        "supplement_documents",
+    }
 )
 # Named checks and side effects implemented by the service; files may only name these.
-KNOWN_GUARDS = frozenset({"consultations_settled"})
+KNOWN_GUARDS = frozenset({"consultations_settled", "extension_available"})
 KNOWN_EFFECTS = frozenset(
-    {"issue_dossier_code", "record_receipt", "open_consultations", "close_consultations"}
+    {
+        "issue_dossier_code",
+        "record_receipt",
+        "open_consultations",
+        "close_consultations",
+        "pause_clock",
+        "resume_clock",
+        "extend_deadline",
+        "issue_receipt",
+        "issue_supplement_notice",
+    }
 )
 
 Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
@@ -40,6 +58,10 @@ class DocumentTypeSpec(Strict):
     label: Label
     uploaded_by: tuple[Role, ...] = Field(min_length=1)
     upload_states: tuple[Name, ...] | None = None
+    # Produced by the service itself (a letter), never uploaded through the API.
+    generated: bool = False
+    # A result of the procedure, as the public-service portal lists them.
+    result: bool = False
 
 
 class StateSpec(Strict):
@@ -59,6 +81,8 @@ class TransitionSpec(Strict):
     roles: tuple[Role, ...] = Field(min_length=1)
     documents: tuple[Name, ...] = ()
     fields: tuple[Name, ...] = ()
+    # Fields the request may carry besides `comment` and `reason` (never required).
+    optional_fields: tuple[Name, ...] = ()
     guards: tuple[Name, ...] = ()
     effects: tuple[Name, ...] = ()
 
@@ -127,9 +151,10 @@ class WorkflowDefinition(Strict):
             for doc in t.documents:
                 if doc not in self.document_types:
                     problems.append((f"{where}.documents", f"unknown document type {doc!r}"))
-            for field in t.fields:
-                if field not in TRANSITION_FIELDS:
-                    problems.append((f"{where}.fields", f"unknown field {field!r}"))
+            for key, names in (("fields", t.fields), ("optional_fields", t.optional_fields)):
+                for field in names:
+                    if field not in TRANSITION_FIELDS:
+                        problems.append((f"{where}.{key}", f"unknown field {field!r}"))
             for guard in t.guards:
                 if guard not in KNOWN_GUARDS:
                     problems.append((f"{where}.guards", f"unknown guard {guard!r}"))

@@ -1,9 +1,11 @@
 import asyncio
 import re
 import time
+from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Header, Query, Request
+from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.concurrency import run_in_threadpool
 
 from app.auth.actor import Actor
@@ -18,6 +20,8 @@ router = APIRouter(prefix="/api/v1/events", tags=["events"])
 
 PAGE = 200
 POLL_INTERVAL_SECONDS = 0.25
+# A comment line this often keeps proxies from closing an idle stream.
+HEARTBEAT_SECONDS = 15.0
 # An event id in ASCII digits that fits a signed 64-bit column (`str.isdigit` also accepts
 # other scripts' digits, and a longer number overflows the database's integer).
 CURSOR = re.compile(r"[0-9]{1,18}")
@@ -32,6 +36,12 @@ def _read(ctx: AppContext, actor: Actor, cursor: int) -> list[EventOut]:
         ]
 
 
+def _cursor(value: str, name: str) -> int:
+    if not CURSOR.fullmatch(value):
+        raise InvalidInput("invalid cursor", {name: value})
+    return int(value)
+
+
 @router.get("")
 async def read_events(
     ctx: Context,
@@ -40,9 +50,7 @@ async def read_events(
     wait: Annotated[float, Query(ge=0, description="Seconds to wait for news (at most 30).")] = 0,
 ) -> EventPage:
     """The ordered change feed; with `wait`, answers as soon as something newer is committed."""
-    if not CURSOR.fullmatch(after):
-        raise InvalidInput("invalid cursor", {"after": after})
-    cursor = int(after)
+    cursor = _cursor(after, "after")
     deadline = time.monotonic() + min(wait, ctx.settings.events_max_wait_seconds)
     while True:
         items = await run_in_threadpool(_read, ctx, actor, cursor)
@@ -51,3 +59,42 @@ async def read_events(
         await asyncio.sleep(POLL_INTERVAL_SECONDS)
     next_cursor = str(items[-1].id) if items else str(cursor)
     return EventPage(items=items, next_cursor=next_cursor)
+
+
+@router.get(
+    "/stream",
+    response_class=EventSourceResponse,
+    responses={200: {"content": {"text/event-stream": {}}, "description": "The feed as SSE"}},
+)
+async def stream_events(
+    request: Request,
+    ctx: Context,
+    actor: StreamingActor,
+    after: Annotated[str | None, Query(description="Start after this event id.")] = None,
+    last_event_id: Annotated[
+        str | None, Header(description="Set by EventSource on resume.")
+    ] = None,
+) -> EventSourceResponse:
+    """The same feed as Server-Sent Events: `id` is the event id, `event` its type, `data`
+    the event as JSON. A reconnecting client resumes after its `Last-Event-ID`."""
+    if last_event_id is not None:
+        cursor = _cursor(last_event_id.strip(), "Last-Event-ID")
+    else:
+        cursor = _cursor(after or "0", "after")
+
+    async def feed() -> AsyncIterator[ServerSentEvent]:
+        position = cursor
+        while not await request.is_disconnected():
+            items = await run_in_threadpool(_read, ctx, actor, position)
+            for item in items:
+                # No `event:` name: every item is a plain message, its type is in the data.
+                yield ServerSentEvent(data=item.model_dump_json(), id=str(item.id))
+                position = item.id
+            if len(items) < PAGE:
+                await asyncio.sleep(POLL_INTERVAL_SECONDS)
+
+    return EventSourceResponse(
+        feed(),
+        ping=HEARTBEAT_SECONDS,
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )

@@ -1,4 +1,4 @@
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.auth.actor import Actor
@@ -22,3 +22,12 @@ class EventRepository:
                 .limit(limit)
             )
         )
+
+    def latest_id(self, actor: Actor) -> int:
+        """The newest event id the actor may see (0 when none): where a live page starts."""
+        newest = self.session.scalar(
+            select(func.max(Event.id))
+            .join(Case, Event.case_id == Case.id)
+            .where(visible_cases(actor))
+        )
+        return int(newest or 0)

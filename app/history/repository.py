@@ -25,6 +25,12 @@ class HistoryRepository:
             .limit(1)
         )
 
+    def case_ids(self) -> list[uuid.UUID]:
+        """Every case that has a history, in a stable order."""
+        return list(
+            self.session.scalars(select(AuditEntry.case_id).distinct().order_by(AuditEntry.case_id))
+        )
+
     def add(self, entry: AuditEntry) -> None:
         self.session.add(entry)
         self.session.flush()

@@ -1,4 +1,3 @@
-import hashlib
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response
@@ -16,11 +15,13 @@ def read_pipeline(
     ctx: Context,
     actor: CurrentActor,
     workflow: Annotated[str | None, Query(description="Only this workflow key.")] = None,
+    province: Annotated[str | None, Query(description="Only this province.")] = None,
     if_none_match: Annotated[str | None, Header()] = None,
 ) -> Response:
     """Counts per state and every visible case with its due date, with an ETag for polling."""
-    body = service.build(session, ctx, actor, workflow).model_dump_json()
-    tag = '"' + hashlib.sha256(body.encode()).hexdigest()[:32] + '"'
-    if if_none_match == tag:
-        return Response(status_code=304, headers={"ETag": tag})
-    return Response(body, media_type="application/json", headers={"ETag": tag})
+    tag = service.tag(session, ctx, actor, workflow, province)
+    headers = {"ETag": tag, "Cache-Control": "private, no-cache"}
+    if service.matches(if_none_match, tag):
+        return Response(status_code=304, headers=headers)
+    body = service.build(session, ctx, actor, workflow, province).model_dump_json()
+    return Response(body, media_type="application/json", headers=headers)

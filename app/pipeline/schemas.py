@@ -21,6 +21,9 @@ class PipelineCase(BaseModel):
     state: str
     due_at: date | None
     overdue: bool
+    overdue_days: int = 0
+    # Roles that act next in the case's state (empty when it is closed).
+    waiting_for: list[str] = []
 
 
 class PipelineOut(BaseModel):

@@ -14,13 +14,14 @@ def lacking(action: dict[str, Any]) -> list[str]:
 
 
 class TestAllowedActionsInCouncilReview:
-    def test_the_council_sees_its_four_actions_and_the_documents_two_of_them_lack(
+    def test_the_council_sees_its_five_actions_and_the_documents_two_of_them_lack(
         self, api: Api
     ) -> None:
         case = api.case_in_council_review()
         allowed = actions(api, case["id"], "council")
         assert sorted(allowed) == [
             "decline",
+            "extend_deadline",
             "propose_to_ministry",
             "record_site_visit",
             "request_supplement",
@@ -39,6 +40,7 @@ class TestAllowedActionsInCouncilReview:
             "request_supplement": ("supplement_requested", ["reason"]),
             "propose_to_ministry": ("ministry_appraisal", []),
             "decline": ("declined", ["reason"]),
+            "extend_deadline": ("council_review", ["reason", "new_due_date"]),
         }
 
     def test_an_uploaded_document_is_no_longer_missing(self, api: Api) -> None:
@@ -95,4 +97,8 @@ class TestAllowedActionsInDraft:
     ) -> None:
         case = api.submitted_case()
         assert case["allowed_actions"] == []
-        assert sorted(actions(api, case["id"], "council")) == ["accept", "refuse_intake"]
+        assert sorted(actions(api, case["id"], "council")) == [
+            "accept",
+            "extend_deadline",
+            "refuse_intake",
+        ]

@@ -17,6 +17,7 @@ from tests.factories import SUBMIT_DOCUMENTS, Api, error_details, pdf_bytes
 
 COUNCIL_REVIEW_ACTIONS = [
     "decline",
+    "extend_deadline",
     "propose_to_ministry",
     "record_site_visit",
     "request_supplement",

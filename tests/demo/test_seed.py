@@ -172,7 +172,8 @@ class TestHistories:
     ) -> None:
         case_id = chain.case_id(HAU_GIANG)
         listing = chain.json(f"/api/v1/cases/{case_id}/documents", "hau-giang")["items"]
-        assert len(listing) == 6
+        # The six of the checklist, the intake receipt and the supplement notice.
+        assert len(listing) == 8
         proposal = next(d for d in listing if d["doc_type"] == "provincial_proposal")
         assert proposal["content_type"] == "application/pdf"
         assert proposal["uploaded_by"] == "hau-giang"

@@ -1,0 +1,1 @@
+"""Letters the service issues: the intake receipt and the supplement notice (PDF)."""

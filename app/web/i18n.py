@@ -1,0 +1,120 @@
+"""The dashboard's own words in Vietnamese (the default) and English.
+
+State and document labels come from the workflow file; these are the page's furniture,
+the roles and the actions (the workflow file names actions but does not label them).
+"""
+
+from typing import Literal
+
+Lang = Literal["vi", "en"]
+LANGS: tuple[Lang, ...] = ("vi", "en")
+
+WORDS: dict[str, tuple[str, str]] = {
+    "app_title": ("Kết nạp thành viên Chuỗi CVPM Quang Trung", "QTSC Chain admissions"),
+    "board": ("Bảng theo dõi hồ sơ", "Dossier board"),
+    "sign_in": ("Đăng nhập", "Sign in"),
+    "sign_out": ("Đăng xuất", "Sign out"),
+    "token": ("Mã truy cập (token)", "Access token"),
+    "token_help": (
+        "Dán mã do quản trị viên cấp (lệnh admission token create hoặc admission seed --demo).",
+        "Paste the token issued to you (admission token create, or admission seed --demo).",
+    ),
+    "bad_token": ("Mã truy cập không hợp lệ.", "That token is not valid."),
+    "signed_in_as": ("Đăng nhập với", "Signed in as"),
+    "language": ("Ngôn ngữ", "Language"),
+    "other_language": ("English", "Tiếng Việt"),
+    "in_progress": ("Đang xử lý", "In progress"),
+    "overdue": ("Quá hạn", "Overdue"),
+    "closed": ("Đã kết thúc", "Closed"),
+    "cases": ("hồ sơ", "dossiers"),
+    "late_list": ("Hồ sơ quá hạn", "Late dossiers"),
+    "nobody_late": ("Không có hồ sơ nào quá hạn.", "No dossier is late."),
+    "due": ("Hạn", "Due"),
+    "days_late": ("quá {n} ngày", "{n} days late"),
+    "waiting_for": ("Chờ", "Waiting for"),
+    "no_code": ("chưa có mã", "no code yet"),
+    "empty_column": ("Không có hồ sơ", "No dossiers"),
+    "live": ("Tự động cập nhật", "Updates live"),
+    "live_updated": ("Đã cập nhật lúc", "Updated at"),
+    "live_lost": ("Mất kết nối, đang thử lại…", "Connection lost, retrying…"),
+    "back": ("← Bảng theo dõi", "← Board"),
+    "state": ("Trạng thái", "State"),
+    "province": ("Tỉnh, thành phố", "Province"),
+    "code": ("Mã hồ sơ", "Dossier code"),
+    "timeline": ("Diễn biến hồ sơ", "Timeline"),
+    "who": ("Ai", "Who"),
+    "when": ("Khi nào", "When"),
+    "what": ("Việc gì", "What"),
+    "reason": ("Lý do", "Reason"),
+    "comment": ("Ghi chú", "Comment"),
+    "decision": ("Quyết định", "Decision"),
+    "documents": ("Danh mục tài liệu", "Documents checklist"),
+    "present": ("Đã có", "Present"),
+    "missing": ("Còn thiếu", "Missing"),
+    "superseded": ("Đã thay thế", "Superseded"),
+    "rejected": ("Bị từ chối", "Rejected"),
+    "needed_by": ("Cần cho", "Needed by"),
+    "uploaded": ("tải lên", "uploaded"),
+    "diagram": ("Sơ đồ quy trình", "Workflow diagram"),
+    "diagram_help": (
+        "Ô viền đậm màu vàng là trạng thái hiện tại của hồ sơ.",
+        "The box with the thick amber border is the dossier's current state.",
+    ),
+    "not_found": ("Không tìm thấy hồ sơ.", "No such dossier."),
+    "summary_total": ("Tổng số", "Total"),
+}
+
+ROLES: dict[str, tuple[str, str]] = {
+    "applicant": ("Tỉnh nộp hồ sơ", "Applicant province"),
+    "council": ("HĐQLC", "Management Council"),
+    "ministry": ("Bộ TT&TT", "Ministry (MIC)"),
+    "consulted": ("Bộ, ngành được hỏi ý kiến", "Consulted ministries"),
+    "government": ("Văn phòng Chính phủ", "Government Office"),
+    "viewer": ("Người xem", "Viewer"),
+    "admin": ("Quản trị", "Administrator"),
+}
+
+ACTIONS: dict[str, tuple[str, str]] = {
+    "create": ("Tạo hồ sơ", "Created the dossier"),
+    "edit": ("Sửa thông tin hồ sơ", "Edited the dossier"),
+    "submit": ("Nộp hồ sơ", "Submitted"),
+    "withdraw": ("Rút hồ sơ", "Withdrew"),
+    "accept": ("Tiếp nhận hồ sơ", "Accepted at intake"),
+    "refuse_intake": ("Không tiếp nhận", "Refused at intake"),
+    "record_site_visit": ("Ghi nhận khảo sát thực tế", "Recorded a site visit"),
+    "request_supplement": ("Yêu cầu bổ sung hồ sơ", "Requested a supplement"),
+    "resubmit": ("Nộp lại hồ sơ đã bổ sung", "Resubmitted"),
+    "propose_to_ministry": ("Đề xuất Bộ TT&TT", "Proposed to the Ministry"),
+    "decline": ("Không đề xuất", "Declined to propose"),
+    "open_consultation": ("Lấy ý kiến các Bộ, ngành", "Opened the consultation"),
+    "close_consultation": ("Kết thúc lấy ý kiến", "Closed the consultation"),
+    "submit_to_pm": ("Trình Thủ tướng", "Submitted to the Prime Minister"),
+    "approve": ("Phê duyệt", "Approved"),
+    "reject": ("Không phê duyệt", "Rejected"),
+    "return_to_ministry": ("Trả lại Bộ TT&TT", "Returned to the Ministry"),
+    "activate": ("Công nhận thành viên", "Activated as member"),
+    "extend_deadline": ("Gia hạn", "Extended the deadline"),
+}
+
+
+def pick(pair: tuple[str, str], lang: Lang) -> str:
+    return pair[0] if lang == "vi" else pair[1]
+
+
+class Words:
+    """`t.key` in templates: the word in the page's language (the key itself if unknown)."""
+
+    def __init__(self, lang: Lang) -> None:
+        self.lang = lang
+
+    def __getattr__(self, key: str) -> str:
+        pair = WORDS.get(key)
+        return pick(pair, self.lang) if pair else key
+
+    def role(self, name: str) -> str:
+        pair = ROLES.get(name)
+        return pick(pair, self.lang) if pair else name
+
+    def action(self, name: str) -> str:
+        pair = ACTIONS.get(name)
+        return pick(pair, self.lang) if pair else name.replace("_", " ")

@@ -1,0 +1,164 @@
+"""What the dashboard's pages show, gathered from the services the API uses."""
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from app.auth.actor import Actor
+from app.cases import service as cases
+from app.cases.views import summary
+from app.core.context import AppContext
+from app.documents.models import Document
+from app.documents.repository import DocumentRepository
+from app.engine.diagram import render_svg
+from app.engine.workflow import Workflow
+from app.events.repository import EventRepository
+from app.history.models import AuditEntry
+from app.history.repository import HistoryRepository
+from app.pipeline import service as pipeline
+from app.pipeline.schemas import PipelineCase
+from app.web.i18n import Lang, Words
+
+
+@dataclass
+class Card:
+    case: PipelineCase
+    days_late: int
+    waiting_for: list[str]
+
+
+@dataclass
+class Column:
+    state: str
+    label: str
+    count: int
+    overdue: int
+    cards: list[Card] = field(default_factory=list)
+
+
+@dataclass
+class Board:
+    columns: list[Column]
+    closed: list[Column]
+    late: list[Card]
+    total: int
+    in_progress: int
+    cursor: int
+
+
+def _terminal_states(ctx: AppContext) -> set[str]:
+    return {name for wf in ctx.workflows for name, s in wf.definition.states.items() if s.terminal}
+
+
+def board(session: Session, ctx: AppContext, actor: Actor, lang: Lang) -> Board:
+    # The cursor is read first: an event committed while the board is built is replayed.
+    cursor = EventRepository(session).latest_id(actor)
+    words = Words(lang)
+    today = ctx.today()
+    data = pipeline.build(session, ctx, actor)
+    terminal = _terminal_states(ctx)
+    columns = {
+        s.state: Column(s.state, s.label.vi if lang == "vi" else s.label.en, s.count, s.overdue)
+        for s in data.states
+    }
+    late: list[Card] = []
+    for c in data.cases:
+        card = Card(
+            c,
+            (today - c.due_at).days if c.overdue and c.due_at else 0,
+            [words.role(r) for r in c.waiting_for],
+        )
+        columns[c.state].cards.append(card)
+        if c.overdue:
+            late.append(card)
+    late.sort(key=lambda card: -card.days_late)
+    open_columns = [col for name, col in columns.items() if name not in terminal]
+    return Board(
+        columns=open_columns,
+        closed=[col for name, col in columns.items() if name in terminal],
+        late=late,
+        total=len(data.cases),
+        in_progress=sum(col.count for col in open_columns),
+        cursor=cursor,
+    )
+
+
+@dataclass
+class DocumentRow:
+    doc_type: str
+    label: str
+    needed_by: list[str]
+    current: list[tuple[Document, str]]
+    superseded: list[tuple[Document, str]]
+
+    @property
+    def status(self) -> str:
+        if not self.current:
+            return "missing"
+        if all(doc.rejected_at is not None for doc, _ in self.current):
+            return "rejected"
+        return "present"
+
+
+@dataclass
+class CasePage:
+    summary: object
+    workflow: Workflow
+    state_label: str
+    timeline: list[AuditEntry]
+    documents: list[DocumentRow]
+    diagram: str
+    cursor: int
+
+
+def _checklist(
+    workflow: Workflow, docs: list[tuple[Document, str]], words: Words
+) -> list[DocumentRow]:
+    needed: dict[str, list[str]] = {}
+    for t in workflow.definition.transitions:
+        for doc_type in t.documents:
+            actions = needed.setdefault(doc_type, [])
+            if words.action(t.action) not in actions:
+                actions.append(words.action(t.action))
+    rows = []
+    for doc_type, spec in workflow.definition.document_types.items():
+        mine = [(d, slug) for d, slug in docs if d.doc_type == doc_type]
+        rows.append(
+            DocumentRow(
+                doc_type=doc_type,
+                label=spec.label.vi if words.lang == "vi" else spec.label.en,
+                needed_by=needed.get(doc_type, []),
+                current=[(d, s) for d, s in mine if d.superseded_at is None],
+                superseded=[(d, s) for d, s in mine if d.superseded_at is not None],
+            )
+        )
+    return rows
+
+
+def case_page(
+    session: Session, ctx: AppContext, actor: Actor, case_id: uuid.UUID, lang: Lang
+) -> CasePage:
+    cursor = EventRepository(session).latest_id(actor)
+    record = cases.load(session, ctx, actor, case_id)
+    words = Words(lang)
+    state = record.workflow.definition.states[record.case.state]
+    return CasePage(
+        summary=summary(record, ctx.today()),
+        workflow=record.workflow,
+        state_label=state.label.vi if lang == "vi" else state.label.en,
+        timeline=HistoryRepository(session).for_case(case_id),
+        documents=_checklist(record.workflow, DocumentRepository(session).for_case(case_id), words),
+        diagram=render_svg(record.workflow.definition, lang, current=record.case.state),
+        cursor=cursor,
+    )
+
+
+def local_time(ctx: AppContext, value: datetime) -> str:
+    return value.astimezone(ZoneInfo(ctx.settings.timezone)).strftime("%d/%m/%Y %H:%M")
+
+
+def local_date(value: date | None) -> str:
+    return value.strftime("%d/%m/%Y") if value else "—"

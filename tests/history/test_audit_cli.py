@@ -1,0 +1,185 @@
+"""`admission audit verify / export-heads / verify-heads`: every case's chain, and signed heads
+that catch even a consistent rewrite of a whole chain."""
+
+import json
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+from sqlalchemy import select, update
+
+from app.cli import main
+from app.core.config import get_settings
+from app.core.context import AppContext
+from app.history.chain import GENESIS, compute_hash
+from app.history.models import AuditEntry
+from tests.factories import Api
+from tests.history.test_chain import remove, reviewed_case, tamper
+
+KEY = "test-audit-key-0123456789"
+
+
+class Audit:
+    def __init__(self, ctx: AppContext) -> None:
+        self.env = {
+            "DATABASE_URL": ctx.settings.database_url,
+            "STORAGE_DIR": str(ctx.settings.storage_dir),
+            "AUDIT_HMAC_KEY": KEY,
+        }
+
+    def run(self, *args: str, key: str | None = KEY) -> Result:
+        env = {**self.env, "AUDIT_HMAC_KEY": key or ""}
+        get_settings.cache_clear()
+        try:
+            return CliRunner().invoke(main, ["audit", *args], env=env)
+        finally:
+            get_settings.cache_clear()
+
+
+@pytest.fixture
+def audit(ctx: AppContext) -> Iterator[Audit]:
+    return Audit(ctx)
+
+
+def swap_contents(ctx: AppContext, case_id: str, a: int, b: int) -> None:
+    """Exchange everything but the id and seq of two entries: the rows are reordered."""
+    table = AuditEntry.__table__
+    moved = [c for c in table.columns if c.name not in ("id", "seq", "case_id")]
+    with ctx.engine.begin() as conn:
+        rows = {
+            seq: conn.execute(
+                select(*moved).where(table.c.case_id == uuid.UUID(case_id), table.c.seq == seq)
+            ).one()
+            for seq in (a, b)
+        }
+        for seq, other in ((a, b), (b, a)):
+            conn.execute(
+                update(table)
+                .where(table.c.case_id == uuid.UUID(case_id), table.c.seq == seq)
+                .values(**dict(zip([c.name for c in moved], rows[other], strict=True)))
+            )
+
+
+def rewrite_whole_chain(ctx: AppContext, case_id: str, comment: str) -> None:
+    """What someone with write access could do: change an entry and recompute every hash."""
+    with ctx.engine.begin() as conn:
+        conn.execute(
+            update(AuditEntry.__table__)
+            .where(AuditEntry.case_id == uuid.UUID(case_id), AuditEntry.seq == 2)
+            .values(comment=comment)
+        )
+    from sqlalchemy.orm import Session
+
+    with Session(ctx.engine) as session:
+        entries = session.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.case_id == uuid.UUID(case_id))
+            .order_by(AuditEntry.seq)
+        ).all()
+        prev = GENESIS
+        for entry in entries:
+            entry.prev_hash = prev
+            entry.hash = compute_hash(entry, prev)
+            prev = entry.hash
+        session.commit()
+
+
+class TestVerifyAll:
+    def test_untouched_chains_verify(self, api: Api, audit: Audit) -> None:
+        reviewed_case(api)
+        api.create_case()
+        result = audit.run("verify")
+        assert result.exit_code == 0, result.output
+        assert "2 cases" in result.output
+        assert "0 broken" in result.output
+
+    @pytest.mark.parametrize(
+        ("damage", "bad_seq"),
+        [
+            pytest.param(lambda ctx, c: tamper(ctx, c, 3, {"comment": "sửa"}), 3, id="changed"),
+            pytest.param(lambda ctx, c: remove(ctx, c, 3), 4, id="deleted"),
+            pytest.param(lambda ctx, c: remove(ctx, c, 5), None, id="last deleted"),
+            pytest.param(lambda ctx, c: swap_contents(ctx, c, 2, 3), 2, id="reordered"),
+            pytest.param(lambda ctx, c: tamper(ctx, c, 4, {"actor_org": "mic"}), 4, id="actor"),
+        ],
+    )
+    def test_one_damaged_row_is_named_by_case_and_seq(
+        self, api: Api, ctx: AppContext, audit: Audit, damage: Any, bad_seq: int | None
+    ) -> None:
+        case = reviewed_case(api)
+        untouched = api.create_case()
+        damage(ctx, case["id"])
+        result = audit.run("verify")
+        if bad_seq is None:
+            # Dropping the newest entry leaves a valid, shorter chain: only the signed
+            # heads (below) can tell.
+            assert result.exit_code == 0
+            return
+        assert result.exit_code == 1, result.output
+        assert f"BROKEN case {case['id']} at seq {bad_seq}" in result.output
+        assert untouched["id"] not in result.output
+        assert api.verify(case["id"])["first_bad_seq"] == bad_seq
+
+
+class TestSignedHeads:
+    def export(self, audit: Audit, tmp_path: Path) -> Path:
+        target = tmp_path / "heads.json"
+        result = audit.run("export-heads", "--output", str(target))
+        assert result.exit_code == 0, result.output
+        return target
+
+    def test_heads_verify_and_may_grow_afterwards(
+        self, api: Api, audit: Audit, tmp_path: Path
+    ) -> None:
+        case = reviewed_case(api)
+        exported = self.export(audit, tmp_path)
+        body = json.loads(exported.read_text())
+        assert body["heads"] == [
+            {"case_id": case["id"], "seq": 5, "hash": api.history(case["id"])[-1]["hash"]}
+        ]
+        api.advance(case["id"], "resubmit", "applicant")
+        result = audit.run("verify-heads", str(exported))
+        assert result.exit_code == 0, result.output
+        assert "0 broken" in result.output
+
+    def test_a_consistently_rewritten_chain_is_caught(
+        self, api: Api, ctx: AppContext, audit: Audit, tmp_path: Path
+    ) -> None:
+        case = reviewed_case(api)
+        exported = self.export(audit, tmp_path)
+        rewrite_whole_chain(ctx, case["id"], "không có gì")
+        assert audit.run("verify").exit_code == 0  # the chain alone cannot tell
+        result = audit.run("verify-heads", str(exported))
+        assert result.exit_code == 1
+        assert f"BROKEN case {case['id']} at seq 5" in result.output
+
+    def test_a_dropped_newest_entry_is_caught(
+        self, api: Api, ctx: AppContext, audit: Audit, tmp_path: Path
+    ) -> None:
+        case = reviewed_case(api)
+        exported = self.export(audit, tmp_path)
+        remove(ctx, case["id"], 5)
+        result = audit.run("verify-heads", str(exported))
+        assert result.exit_code == 1
+        assert f"BROKEN case {case['id']} at seq 5" in result.output
+
+    def test_an_altered_export_or_another_key_is_refused(
+        self, api: Api, audit: Audit, tmp_path: Path
+    ) -> None:
+        reviewed_case(api)
+        exported = self.export(audit, tmp_path)
+        assert audit.run("verify-heads", str(exported), key="another-key").exit_code == 2
+        body = json.loads(exported.read_text())
+        body["heads"][0]["hash"] = "0" * 64
+        exported.write_text(json.dumps(body))
+        result = audit.run("verify-heads", str(exported))
+        assert result.exit_code == 2
+        assert "signature" in result.output
+
+    def test_without_a_key_nothing_is_exported(self, api: Api, audit: Audit) -> None:
+        result = audit.run("export-heads", key=None)
+        assert result.exit_code == 2
+        assert "AUDIT_HMAC_KEY" in result.output

@@ -1,0 +1,361 @@
+"""The authorization matrix (OWASP API1 BOLA, API5 BFLA), generated from the app's route table.
+
+Every route × every role × {own organisation, foreign organisation, no token, revoked token}
+gets the status DESIGN §2 and §7 promise; a foreign case answers 404 with the same body as a
+missing one; list endpoints never show foreign rows; and no refused request changes anything
+(every table and the document store are compared before and after).
+
+A route the table below does not know makes `test_every_route_is_in_the_matrix` fail:
+adding an endpoint means deciding here who may call it.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import FastAPI
+from httpx import Response
+from starlette.routing import Mount, WebSocketRoute
+
+from app.core.context import AppContext
+from tests.factories import pdf_bytes
+from tests.security.world import (
+    ROLE_ACTORS,
+    World,
+    database_snapshot,
+    random_id,
+    stored_files,
+)
+
+ROLES = tuple(ROLE_ACTORS)
+TENANTS = ("own", "foreign", "no_token", "revoked")
+HTTP_METHODS = {"get", "put", "post", "patch", "delete", "options", "head", "trace"}
+
+
+def statuses(default: int, **by_role: int) -> dict[str, int]:
+    return {role: by_role.get(role, default) for role in ROLES}
+
+
+@dataclass(frozen=True)
+class Rule:
+    """What one route answers: per role for the own and the foreign case; whether it is public
+    (no token needed); and, for lists, how to read the case ids a response shows."""
+
+    own: dict[str, int]
+    foreign: dict[str, int]
+    probe: Callable[[World, str], tuple[str, dict[str, Any]]]
+    # The status without a token, or with a revoked one.
+    anonymous: int = 401
+    listed_cases: Callable[[Any], list[str]] | None = None
+
+
+def case_path(suffix: str = "") -> Callable[[World, str], tuple[str, dict[str, Any]]]:
+    def probe(world: World, case_id: str) -> tuple[str, dict[str, Any]]:
+        return f"/api/v1/cases/{case_id}{suffix}", {}
+
+    return probe
+
+
+def fixed(path: str, **kwargs: Any) -> Callable[[World, str], tuple[str, dict[str, Any]]]:
+    return lambda world, case_id: (path, kwargs)
+
+
+def with_if_match(suffix: str, body: dict[str, Any]) -> Callable[[World, str], tuple[str, Any]]:
+    def probe(world: World, case_id: str) -> tuple[str, dict[str, Any]]:
+        version = world.api.read(case_id, "council")["version"]
+        return f"/api/v1/cases/{case_id}{suffix}", {
+            "json": body,
+            "headers": {"If-Match": f'"{version}"'},
+        }
+
+    return probe
+
+
+def document_content(world: World, case_id: str) -> tuple[str, dict[str, Any]]:
+    doc = world.own_document if case_id == world.own_case else world.foreign_document
+    return f"/api/v1/cases/{case_id}/documents/{doc}/content", {}
+
+
+def upload(world: World, case_id: str) -> tuple[str, dict[str, Any]]:
+    return f"/api/v1/cases/{case_id}/documents", {
+        "data": {"doc_type": "ministry_opinion"},
+        "files": {"file": ("opinion.pdf", pdf_bytes("matrix"))},
+    }
+
+
+def answer(world: World, case_id: str) -> tuple[str, dict[str, Any]]:
+    path = f"/api/v1/cases/{case_id}/consultations/{world.own_consultation}/answer"
+    return path, {"json": {"verdict": "agree"}}
+
+
+def letter_verify(world: World, case_id: str) -> tuple[str, dict[str, Any]]:
+    return f"/api/v1/cases/{case_id}/letters/{world.own_letter}/verify", {}
+
+
+def items(body: Any) -> list[str]:
+    return [item["id"] for item in body["items"]]
+
+
+def pipeline_cases(body: Any) -> list[str]:
+    return [item["id"] for item in body["cases"]]
+
+
+def event_cases(body: Any) -> list[str]:
+    return [item["case_id"] for item in body["items"]]
+
+
+# Roles that see every case: for them the "foreign" case is as visible as the own one.
+SCOPED = {"applicant": 404, "consulted": 404}
+READ = Rule(statuses(200), statuses(200, **SCOPED), case_path())
+NEW_CASE = {
+    "applicant_name": "Khu CNTT tập trung",
+    "province": "Cần Thơ",
+    "unit_kind": "ict_centre",
+}
+PUBLIC = statuses(200)
+
+# Routes anyone may call, with or without a token.
+PUBLIC_ROUTES = {
+    "/healthz": 200,
+    "/readyz": 200,
+    # Aggregate counts only (requests, transitions, cases by state); no case is named.
+    "/metrics": 200,
+    "/openapi.json": 200,
+    "/docs": 200,
+    "/docs/oauth2-redirect": 200,
+    "/redoc": 200,
+    "/signin": 200,
+}
+
+
+def public(path: str, status: int) -> Rule:
+    return Rule(statuses(status), statuses(status), fixed(path), anonymous=status)
+
+
+def form(path: str, status: int, **data: str) -> Rule:
+    """A dashboard form: the same answer whoever posts it (it takes no bearer token)."""
+    return Rule(statuses(status), statuses(status), fixed(path, data=data), anonymous=status)
+
+
+MATRIX: dict[tuple[str, str], Rule] = {
+    **{("GET", p): public(p, status) for p, status in PUBLIC_ROUTES.items()},
+    ("MOUNT", "/static"): public("/static/app.css", 200),
+    # The dashboard (app/web): the same bearer token, carried by an HttpOnly cookie.
+    # Pages send the anonymous to the sign-in page; fragments answer 401.
+    ("GET", "/"): Rule(statuses(200), statuses(200), fixed("/"), anonymous=303),
+    ("GET", "/fragments/board"): Rule(statuses(200), statuses(200), fixed("/fragments/board")),
+    ("GET", "/cases/{case_id}"): Rule(
+        statuses(200),
+        statuses(200, **{"applicant": 404, "consulted": 404}),
+        lambda w, c: (
+            f"/cases/{c}",
+            {},
+        ),
+        anonymous=303,
+    ),
+    ("GET", "/fragments/cases/{case_id}"): Rule(
+        statuses(200),
+        statuses(200, **{"applicant": 404, "consulted": 404}),
+        lambda w, c: (f"/fragments/cases/{c}", {}),
+    ),
+    # Signing in with a token that is not valid is refused whoever asks.
+    ("POST", "/signin"): form("/signin", 401, token="qa_not-a-token"),
+    ("POST", "/signout"): form("/signout", 303),
+    ("POST", "/lang"): form("/lang", 303, lang="en", next="/"),
+    ("GET", "/api/v1/cases"): Rule(
+        statuses(200), statuses(200), fixed("/api/v1/cases"), listed_cases=items
+    ),
+    ("POST", "/api/v1/cases"): Rule(
+        statuses(403, applicant=201),
+        statuses(403, applicant=201),
+        fixed("/api/v1/cases", json=NEW_CASE),
+    ),
+    ("GET", "/api/v1/cases/{case_id}"): READ,
+    ("PATCH", "/api/v1/cases/{case_id}"): Rule(
+        # The applicant may edit only while it holds the dossier; A is in consultation.
+        statuses(403, applicant=409),
+        statuses(403, **SCOPED),
+        with_if_match("", {"investor": "Quỹ đầu tư phát triển"}),
+    ),
+    ("POST", "/api/v1/cases/{case_id}/transitions"): Rule(
+        # Only the Ministry closes a consultation; mof has not answered yet (409 missing).
+        # On the draft B the action is not possible from the state (409 not allowed).
+        statuses(403, ministry=409),
+        statuses(403, ministry=409, **SCOPED),
+        with_if_match("/transitions", {"action": "close_consultation"}),
+    ),
+    ("GET", "/api/v1/cases/{case_id}/documents"): Rule(
+        statuses(200), statuses(200, **SCOPED), case_path("/documents")
+    ),
+    ("POST", "/api/v1/cases/{case_id}/documents"): Rule(
+        # Only the consulted ministry uploads its opinion during consultation; the roles that
+        # upload in other states get 409; those that never upload get 403.
+        statuses(409, consulted=201, viewer=403, admin=403),
+        statuses(409, viewer=403, admin=403, **SCOPED),
+        upload,
+    ),
+    ("GET", "/api/v1/cases/{case_id}/documents/{doc_id}/content"): Rule(
+        statuses(200, viewer=403), statuses(200, viewer=403, **SCOPED), document_content
+    ),
+    ("GET", "/api/v1/cases/{case_id}/consultations"): Rule(
+        statuses(200), statuses(200, **SCOPED), case_path("/consultations")
+    ),
+    ("POST", "/api/v1/cases/{case_id}/consultations/{consultation_id}/answer"): Rule(
+        # mpi already answered (409); every other role may not answer (403). On B the
+        # consultation does not exist (404) for everyone.
+        statuses(403, consulted=409),
+        statuses(404),
+        answer,
+    ),
+    ("GET", "/api/v1/cases/{case_id}/history"): Rule(
+        statuses(200), statuses(200, **SCOPED), case_path("/history")
+    ),
+    ("GET", "/api/v1/cases/{case_id}/history/verify"): Rule(
+        statuses(200), statuses(200, **SCOPED), case_path("/history/verify")
+    ),
+    ("GET", "/api/v1/pipeline"): Rule(
+        statuses(200), statuses(200), fixed("/api/v1/pipeline"), listed_cases=pipeline_cases
+    ),
+    ("GET", "/api/v1/events"): Rule(
+        statuses(200), statuses(200), fixed("/api/v1/events"), listed_cases=event_cases
+    ),
+    # The stream never ends by itself: an unreadable cursor shows the caller got past
+    # authentication (422) without opening the feed.
+    ("GET", "/api/v1/events/stream"): Rule(
+        statuses(422), statuses(422), fixed("/api/v1/events/stream", params={"after": "x"})
+    ),
+    ("GET", "/api/v1/cases/{case_id}/portal-status"): Rule(
+        statuses(200), statuses(200, **SCOPED), case_path("/portal-status")
+    ),
+    ("GET", "/api/v1/cases/{case_id}/letters/{document_id}/verify"): Rule(
+        # A's intake receipt; on B no such letter exists.
+        statuses(200),
+        statuses(404),
+        letter_verify,
+    ),
+    ("GET", "/api/v1/workflows/{key}/versions/{version}/diagram"): Rule(
+        statuses(200),
+        statuses(200),
+        fixed("/api/v1/workflows/qtsc-chain-admission/versions/1/diagram"),
+    ),
+}
+
+
+def discovered_routes(app: FastAPI) -> set[tuple[str, str]]:
+    """Every (method, path) the app serves: the OpenAPI operations, plus routes kept out of
+    the schema (pages, docs, mounts) found by walking the routers."""
+    found = {
+        (method.upper(), path)
+        for path, operations in app.openapi()["paths"].items()
+        for method in operations
+        if method in HTTP_METHODS
+    }
+
+    def walk(routes: list[Any], prefix: str) -> None:
+        for route in routes:
+            original = getattr(route, "original_router", None)
+            if original is not None:
+                context = getattr(route, "include_context", None)
+                walk(original.routes, prefix + getattr(context, "prefix", ""))
+            elif isinstance(route, Mount):
+                found.add(("MOUNT", prefix + route.path))
+            elif isinstance(route, WebSocketRoute):
+                found.add(("WEBSOCKET", prefix + route.path))
+            elif getattr(route, "methods", None):
+                found.update((m, prefix + route.path) for m in route.methods - {"HEAD"})
+
+    walk(list(app.routes), "")
+    return found
+
+
+def visible_to(world: World, role: str) -> set[str]:
+    """The cases of the world a role may see (plus any it created itself)."""
+    if role in ("applicant", "consulted"):
+        return {world.own_case}
+    return {world.own_case, world.foreign_case}
+
+
+class TestTheMatrix:
+    def test_every_route_is_in_the_matrix(self, world: World) -> None:
+        app = world.api.client.app
+        assert isinstance(app, FastAPI)
+        routes = discovered_routes(app)
+        assert routes - set(MATRIX) == set(), "routes without an authorization rule"
+        assert set(MATRIX) - routes == set(), "rules for routes that no longer exist"
+
+    def test_every_route_role_and_tenant_gets_its_status_and_refusals_change_nothing(
+        self, world: World, lenient_ctx: AppContext
+    ) -> None:
+        client = world.api.client
+        checked = 0
+        before = database_snapshot(lenient_ctx), stored_files(lenient_ctx)
+        created: set[str] = set()
+        for (method, template), rule in sorted(MATRIX.items()):
+            for role in ROLES:
+                for tenant in TENANTS:
+                    case_id = world.foreign_case if tenant == "foreign" else world.own_case
+                    path, kwargs = rule.probe(world, case_id)
+                    headers = dict(kwargs.pop("headers", {}))
+                    if tenant in ("own", "foreign"):
+                        headers["Authorization"] = f"Bearer {world.token(role)}"
+                        expected = (rule.own if tenant == "own" else rule.foreign)[role]
+                    else:
+                        if tenant == "revoked":
+                            headers["Authorization"] = f"Bearer {world.revoked[role]}"
+                        expected = rule.anonymous
+                    response = client.request(
+                        "GET" if method == "MOUNT" else method,
+                        path,
+                        headers=headers,
+                        follow_redirects=False,
+                        **kwargs,
+                    )
+                    where = f"{method} {template} as {role} ({tenant})"
+                    assert response.status_code == expected, f"{where}: {response.text[:300]}"
+                    checked += 1
+                    after = database_snapshot(lenient_ctx), stored_files(lenient_ctx)
+                    if response.status_code >= 400:
+                        assert after == before, f"{where} was refused but changed something"
+                        if response.headers["content-type"].startswith("application/json"):
+                            self._check_error_body(response, where)
+                    hidden = tenant == "foreign" and world.foreign_case not in visible_to(
+                        world, role
+                    )
+                    if response.status_code == 404 and hidden:
+                        self._check_same_as_missing(world, method, path, case_id, kwargs, headers)
+                    if response.status_code == 201 and template == "/api/v1/cases":
+                        created.add(response.json()["id"])
+                    if rule.listed_cases and response.status_code == 200:
+                        shown = set(rule.listed_cases(response.json()))
+                        allowed = visible_to(world, role) | created
+                        assert shown <= allowed, f"{where} shows foreign cases"
+                        if role == "applicant":
+                            assert world.own_case in shown, where
+                    before = after
+        assert checked == len(MATRIX) * len(ROLES) * len(TENANTS)
+
+    @staticmethod
+    def _check_error_body(response: Response, where: str) -> None:
+        body = response.json()
+        assert set(body) == {"error"}, where
+        assert set(body["error"]) == {"code", "message", "details"}, where
+
+    @staticmethod
+    def _check_same_as_missing(
+        world: World,
+        method: str,
+        path: str,
+        case_id: str,
+        kwargs: dict[str, Any],
+        headers: dict[str, str],
+    ) -> None:
+        foreign = world.api.client.request(method, path, headers=headers, **kwargs)
+        unknown = random_id()
+        missing = world.api.client.request(
+            method, path.replace(case_id, unknown), headers=headers, **kwargs
+        )
+        assert missing.status_code == 404, missing.text
+        # Pages echo their own path (the language form); apart from that, byte for byte.
+        assert foreign.text.replace(case_id, "ID") == missing.text.replace(unknown, "ID"), (
+            f"{method} {path}: a foreign case is told apart from a missing one"
+        )
