@@ -13,9 +13,10 @@ run: install
 	admission seed --demo
 	admission serve --host $(HOST) --port $(PORT)
 
-## The whole test suite, on SQLite and on a throw-away PostgreSQL server.
+## The whole test suite, on SQLite and on a throw-away PostgreSQL server (two workers,
+## each with its own databases).
 test: install
-	$(PYTHON) -m pytest
+	$(PYTHON) -m pytest -n 2
 
 lint: install
 	ruff format --check app tests migrations bench
