@@ -163,8 +163,10 @@ def switch_language(
     next: Annotated[str, Form()] = "/",
 ) -> Response:
     _same_origin(request)
-    # Only a path of this site: never an open redirect.
-    target = next if next.startswith("/") and not next.startswith("//") else "/"
+    # Only a path of this site: never an open redirect. Browsers read a backslash as a
+    # slash, so "/\\evil.example" would leave the site just like "//evil.example".
+    local = next.startswith("/") and not next.startswith("//") and "\\" not in next
+    target = next if local else "/"
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(
         LANG_COOKIE,

@@ -91,7 +91,10 @@ class TestPages:
         assert '<html lang="en">' in page.text
         assert "Submitted, awaiting intake" in page.text
 
-    @pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/", "javascript:1"])
+    @pytest.mark.parametrize(
+        "target",
+        ["https://evil.example/", "//evil.example/", "javascript:1", "/\\evil.example/"],
+    )
     def test_the_language_switch_only_returns_to_this_site(self, api: Api, target: str) -> None:
         response = api.client.post(
             "/lang", data={"lang": "en", "next": target}, follow_redirects=False
