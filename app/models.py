@@ -7,6 +7,8 @@ from app.core.models import Base
 from app.documents.models import Document
 from app.events.models import Event
 from app.history.models import AuditEntry
+from app.idempotency.models import IdempotencyKey
+from app.webhooks.models import OutboxCursor, WebhookDelivery, WebhookSubscription
 
 __all__ = [
     "ApiToken",
@@ -17,5 +19,9 @@ __all__ = [
     "Document",
     "DossierCodeSequence",
     "Event",
+    "IdempotencyKey",
     "Organisation",
+    "OutboxCursor",
+    "WebhookDelivery",
+    "WebhookSubscription",
 ]

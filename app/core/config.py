@@ -38,6 +38,22 @@ class Settings(BaseSettings):
     # Key for signing exported audit chain heads (`admission audit export-heads`).
     audit_hmac_key: SecretStr | None = None
 
+    # Idempotency-Key: how long a key and its stored response are kept, and how long a
+    # running attempt holds its key before a retry may take over (a crashed process).
+    idempotency_ttl_seconds: int = Field(default=24 * 3600, gt=0)
+    idempotency_lease_seconds: int = Field(default=120, gt=0)
+
+    # Webhooks: delivery tries before a delivery is dead-lettered; backoff between tries
+    # (exponential from the base, capped, with full jitter); time allowed per request.
+    webhook_max_attempts: int = Field(default=12, gt=0)
+    webhook_backoff_base_seconds: float = Field(default=5.0, gt=0)
+    webhook_backoff_max_seconds: float = Field(default=3600.0, gt=0)
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0)
+    # Whether `serve` also delivers webhooks (besides any `admission worker` processes),
+    # and how often an idle worker looks for new events.
+    webhook_delivery_in_serve: bool = True
+    webhook_poll_seconds: float = Field(default=1.0, gt=0)
+
 
 @lru_cache
 def get_settings() -> Settings:
