@@ -27,6 +27,7 @@ from app.documents.endpoints import router as documents_router
 from app.engine.endpoints import router as workflows_router
 from app.events.endpoints import router as events_router
 from app.history.endpoints import router as history_router
+from app.idempotency.middleware import Idempotency, document_header
 from app.letters.endpoints import router as letters_router
 from app.pipeline.endpoints import router as pipeline_router
 from app.portal.endpoints import router as portal_router
@@ -116,6 +117,17 @@ def install_error_handlers(app: FastAPI) -> None:
         return _error(500, "internal", "internal error", {"request_id": rid})
 
 
+def _document_idempotency(app: FastAPI) -> None:
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = document_header(generate())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def create_app(settings: Settings | None = None, context: AppContext | None = None) -> FastAPI:
     context = context or AppContext.from_settings(settings or get_settings())
 
@@ -141,6 +153,8 @@ def create_app(settings: Settings | None = None, context: AppContext | None = No
     app.state.auth_failures = FailureLimiter(
         context.settings.auth_failure_limit, context.settings.auth_failure_window_seconds
     )
+    # Inside the body cap, so that only bodies within it are spooled and fingerprinted.
+    app.add_middleware(Idempotency, context=context)
     app.add_middleware(BodySizeLimit, max_bytes=context.settings.max_json_body_bytes)
     install_error_handlers(app)
     for router in (
@@ -174,6 +188,7 @@ def create_app(settings: Settings | None = None, context: AppContext | None = No
 
     app.include_router(workflows_router)
     install_dashboard(app)
+    _document_idempotency(app)
     # Outermost, so that every later layer (and every log line) has the request id.
     app.add_middleware(RequestContext)
     return app

@@ -1,6 +1,6 @@
 """Engine and session plumbing for SQLite (embedded default) and PostgreSQL."""
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -88,3 +88,36 @@ def unit_of_work(engine: Engine, *, write: bool = True) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+# Key, in an ASGI scope's "state", of a write transaction held open for the request.
+HELD_TRANSACTION = "held_transaction"
+
+
+class HeldTransaction:
+    """A request's write transaction that the request itself must not commit.
+
+    The idempotency layer opens one when a POST carries an `Idempotency-Key`: the endpoint
+    writes through it as usual, then the layer stores the response in the same
+    transaction and commits both, so the key is complete exactly when the change is.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.session = Session(bind=writer_bind(engine), expire_on_commit=False)
+
+    def close(self) -> None:
+        self.session.close()
+
+
+@contextmanager
+def request_unit_of_work(
+    state: Mapping[str, Any], engine: Engine, *, write: bool = True
+) -> Iterator[Session]:
+    """The request's one transaction: a held one if the request has it, else a fresh unit
+    of work. A held transaction is committed or rolled back by whoever holds it."""
+    held: HeldTransaction | None = state.get(HELD_TRANSACTION)
+    if held is not None and write:
+        yield held.session
+        return
+    with unit_of_work(engine, write=write) as session:
+        yield session

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from app.auth.actor import Actor
 from app.auth.service import authenticate, record_use
 from app.core.context import AppContext
-from app.core.db import unit_of_work
+from app.core.db import request_unit_of_work, unit_of_work
 from app.core.errors import TooManyRequests, Unauthenticated
 from app.core.models import utcnow
 from app.core.security import FailureLimiter, client_address
@@ -26,7 +26,8 @@ def get_context(request: Request) -> AppContext:
 def get_session(request: Request) -> Iterator[Session]:
     """The request's one transaction: committed before the response is sent, or rolled back."""
     engine = get_context(request).engine
-    with unit_of_work(engine, write=request.method not in READ_METHODS) as session:
+    write = request.method not in READ_METHODS
+    with request_unit_of_work(request.scope.get("state", {}), engine, write=write) as session:
         yield session
 
 

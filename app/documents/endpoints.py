@@ -6,7 +6,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app.auth.actor import Actor
 from app.core.context import AppContext
-from app.core.db import unit_of_work
+from app.core.db import request_unit_of_work, unit_of_work
 from app.core.deps import Context, CurrentActor, DbSession, StreamingActor
 from app.core.errors import TooLarge
 from app.documents import service
@@ -70,7 +70,7 @@ async def upload_document(
         request.headers.get("content-type", ""), request.stream(), ctx.store, limit
     )
     try:
-        return await run_in_threadpool(_store, ctx, actor, case_id, upload)
+        return await run_in_threadpool(_store, request, ctx, actor, case_id, upload)
     finally:
         upload.staged.path.unlink(missing_ok=True)
 
@@ -80,9 +80,11 @@ def _precheck(ctx: AppContext, actor: Actor, case_id: uuid.UUID) -> None:
         service.check_may_upload_now(session, ctx, actor, case_id)
 
 
-def _store(ctx: AppContext, actor: Actor, case_id: uuid.UUID, upload: ParsedUpload) -> DocumentOut:
+def _store(
+    request: Request, ctx: AppContext, actor: Actor, case_id: uuid.UUID, upload: ParsedUpload
+) -> DocumentOut:
     # The request's one write transaction, opened only once the bytes are on disk.
-    with unit_of_work(ctx.engine, write=True) as session:
+    with request_unit_of_work(request.scope.get("state", {}), ctx.engine) as session:
         return _out(service.store_upload(session, ctx, actor, case_id, upload), actor.org_slug)
 
 
