@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, Field
 
-from app.core.schemas import Localised, RequestModel
+from app.core.schemas import IsoDate, Localised, RequestModel
 
 
 class UnitKind(StrEnum):
@@ -58,9 +58,9 @@ class TransitionRequest(RequestModel):
     comment: str | None = Field(default=None, max_length=4000)
     reason: str | None = Field(default=None, max_length=4000)
     decision_number: str | None = Field(default=None, min_length=1, max_length=100)
-    decision_date: date | None = None
+    decision_date: IsoDate | None = None
     ministries: list[str] | None = Field(default=None, max_length=30)
-    new_due_date: date | None = Field(
+    new_due_date: IsoDate | None = Field(
         default=None, description="`extend_deadline`: the new due date (a working day)."
     )
     supplement_documents: list[str] | None = Field(

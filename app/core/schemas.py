@@ -1,6 +1,17 @@
-from typing import Any
+from datetime import date
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, BeforeValidator, ConfigDict
+
+
+def _date_text(value: Any) -> Any:
+    # Pydantic would also read a number as a Unix time; the API takes dates as text only.
+    if not isinstance(value, str | date):
+        raise ValueError("a date is written YYYY-MM-DD")
+    return value
+
+
+IsoDate = Annotated[date, BeforeValidator(_date_text)]
 
 
 class RequestModel(BaseModel):

@@ -485,8 +485,19 @@ class TestInvalidInput:
             ({**WITHDRAW, "comment": "x" * 4001}, "body.comment"),
             ({"action": 7}, "body.action"),
             ({"reason": "Rút"}, "body.action"),
+            ({**WITHDRAW, "new_due_date": 0.0}, "body.new_due_date"),
+            ({**WITHDRAW, "decision_date": 1767225600}, "body.decision_date"),
         ],
-        ids=["empty-action", "bad-date", "ministries-not-a-list", "long-comment", "int", "none"],
+        ids=[
+            "empty-action",
+            "bad-date",
+            "ministries-not-a-list",
+            "long-comment",
+            "int",
+            "none",
+            "date-as-float",
+            "date-as-unix-time",
+        ],
     )
     def test_an_invalid_transition_value_is_refused_naming_the_field(
         self, api: Api, fields: dict[str, Any], field: str
