@@ -75,6 +75,7 @@ class PipelineRepository:
                 Case.due_at,
                 Case.workflow_key,
                 Case.workflow_version,
+                Case.state_entered_at,
             )
             .where(_scope(actor, workflow, province))
             .order_by(Case.due_at, Case.created_at)

@@ -11,6 +11,8 @@ class StateCount(BaseModel):
     label: Localised
     count: int
     overdue: int
+    # Calendar days the cases now in this state have spent in it (median; null when empty).
+    median_days_in_state: float | None = None
 
 
 class PipelineCase(BaseModel):

@@ -5,6 +5,8 @@ pipeline: see `tag`. A poll that presents the current tag costs one indexed read
 """
 
 import hashlib
+import statistics
+from collections import defaultdict
 from functools import cache
 
 from sqlalchemy.orm import Session
@@ -13,6 +15,7 @@ from app.auth.actor import Actor
 from app.cases.views import is_overdue
 from app.core.context import AppContext
 from app.core.schemas import Localised
+from app.deadlines.calendar import local_today
 from app.deadlines.clock import overdue_days
 from app.engine.loader import WorkflowRegistry
 from app.engine.roles import Role
@@ -20,7 +23,7 @@ from app.pipeline.repository import PipelineRepository
 from app.pipeline.schemas import PipelineCase, PipelineOut, StateCount
 
 # Bump when the body's shape changes, so that no old tag matches a new body.
-BODY_SHAPE = "2"
+BODY_SHAPE = "3"
 
 
 @cache
@@ -45,9 +48,9 @@ def tag(
     province: str | None = None,
 ) -> str:
     """The pipeline's ETag: it changes exactly when a case in scope changes what the pipeline
-    shows (each such change writes an event in its transaction) or when the date passes a due
-    date (a case becomes overdue). Read it before building the body, so that a body is never
-    older than its tag."""
+    shows (each such change writes an event in its transaction), when the date passes a due
+    date (a case becomes overdue) and once a day (days in state grow). Read it before
+    building the body, so that a body is never older than its tag."""
     newest, upcoming = PipelineRepository(session).marker(actor, ctx.today(), workflow, province)
     parts = (
         BODY_SHAPE,
@@ -57,6 +60,7 @@ def tag(
         province or "",
         str(newest),
         upcoming.isoformat() if upcoming else "-",
+        ctx.today().isoformat(),
     )
     digest = hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
     return f'"{digest}"'
@@ -90,17 +94,10 @@ def build(
         if workflow in (None, wf.key):
             for name, spec in wf.definition.states.items():
                 labels.setdefault(name, Localised(vi=spec.label.vi, en=spec.label.en))
-    states = [
-        StateCount(
-            state=name,
-            label=label,
-            count=counts.get(name, (0, 0))[0],
-            overdue=counts.get(name, (0, 0))[1],
-        )
-        for name, label in labels.items()
-    ]
     cases = []
+    days_in_state: dict[str, list[int]] = defaultdict(list)
     for row in repo.cases(actor, workflow, province):
+        days_in_state[row.state].append((today - local_today(row.state_entered_at)).days)
         definition = ctx.workflows.get(row.workflow_key, row.workflow_version).definition
         # Trusted, typed values straight from the database: skip validation (100k rows).
         cases.append(
@@ -116,6 +113,20 @@ def build(
                 waiting_for=[r.value for r in definition.states[row.state].acting_roles],
             )
         )
+    states = [
+        StateCount(
+            state=name,
+            label=label,
+            count=counts.get(name, (0, 0))[0],
+            overdue=counts.get(name, (0, 0))[1],
+            median_days_in_state=_median(days_in_state.get(name)),
+        )
+        for name, label in labels.items()
+    ]
     # Overdue first; within each group by due date (the query's order), so the sort is stable.
     cases.sort(key=lambda c: not c.overdue)
     return PipelineOut(states=states, cases=cases)
+
+
+def _median(days: list[int] | None) -> float | None:
+    return float(statistics.median(days)) if days else None

@@ -34,6 +34,8 @@ WORDS: dict[str, tuple[str, str]] = {
     "waiting_for": ("Chờ", "Waiting for"),
     "no_code": ("chưa có mã", "no code yet"),
     "empty_column": ("Không có hồ sơ", "No dossiers"),
+    "median_days": ("Trung vị số ngày ở bước này", "Median days in this step"),
+    "days_short": ("ngày", "d"),
     "live": ("Tự động cập nhật", "Updates live"),
     "live_updated": ("Đã cập nhật lúc", "Updated at"),
     "live_lost": ("Mất kết nối, đang thử lại…", "Connection lost, retrying…"),

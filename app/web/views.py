@@ -36,6 +36,7 @@ class Column:
     label: str
     count: int
     overdue: int
+    median_days: float | None = None
     cards: list[Card] = field(default_factory=list)
 
 
@@ -61,7 +62,13 @@ def board(session: Session, ctx: AppContext, actor: Actor, lang: Lang) -> Board:
     data = pipeline.build(session, ctx, actor)
     terminal = _terminal_states(ctx)
     columns = {
-        s.state: Column(s.state, s.label.vi if lang == "vi" else s.label.en, s.count, s.overdue)
+        s.state: Column(
+            s.state,
+            s.label.vi if lang == "vi" else s.label.en,
+            s.count,
+            s.overdue,
+            s.median_days_in_state,
+        )
         for s in data.states
     }
     late: list[Card] = []

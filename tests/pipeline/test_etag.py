@@ -55,10 +55,17 @@ class TestTheTagChangesWithWhatThePipelineShows:
 
     def test_a_case_becoming_overdue_changes_it(self, api: Api, clock: Clock) -> None:
         api.submitted_case()  # due three working days later, Thursday 5 March
+        clock.advance(days=3, hours=14)  # Thursday 23:00 in Hà Nội: due today, not overdue
         before = tag(api)
-        clock.advance(days=3)  # Thursday: due today, not yet overdue
-        assert poll(api, before) == 304
-        clock.advance(days=1)  # Friday: overdue
+        clock.advance(hours=2)  # Friday 01:00: overdue
+        assert poll(api, before) == 200
+        assert api_counts(api.pipeline().json(), "overdue") == {"submitted": 1}
+
+    def test_a_new_day_changes_it_as_days_in_state_grow(self, api: Api, clock: Clock) -> None:
+        api.create_case()
+        clock.advance(hours=14)  # Monday 23:00 in Hà Nội
+        before = tag(api)
+        clock.advance(hours=2)
         assert poll(api, before) == 200
 
 
@@ -83,12 +90,10 @@ class TestTheTagStaysWhenNothingShownChanges:
         assert api.answer(case["id"], consultation["id"], "mpi").status_code == 200
         assert poll(api, before) == 304
 
-    def test_days_passing_without_crossing_a_due_date_do_not_change_it(
-        self, api: Api, clock: Clock
-    ) -> None:
-        api.create_case()  # a draft has no clock
-        before = tag(api)
-        clock.advance(days=40)
+    def test_hours_passing_within_a_day_do_not_change_it(self, api: Api, clock: Clock) -> None:
+        api.submitted_case()
+        before = tag(api)  # Monday 09:00 in Hà Nội
+        clock.advance(hours=14, minutes=59)
         assert poll(api, before) == 304
 
     def test_a_refused_transition_does_not_change_it(self, api: Api) -> None:

@@ -1,8 +1,11 @@
 """The dashboard's pages through the app: sign-in, cookie rules, headers, languages."""
 
+from datetime import UTC, datetime
+
 import pytest
 
-from tests.factories import Api
+from app.core.context import AppContext
+from tests.factories import Api, Clock
 
 
 def signed_in(api: Api, who: str = "council") -> None:
@@ -90,6 +93,17 @@ class TestPages:
         page = api.client.get("/")
         assert '<html lang="en">' in page.text
         assert "Submitted, awaiting intake" in page.text
+
+    def test_each_stage_shows_the_median_days_its_cases_have_waited(
+        self, api: Api, ctx: AppContext
+    ) -> None:
+        ctx.clock = Clock(datetime(2026, 3, 2, 2, 0, tzinfo=UTC))
+        api.submitted_case()
+        ctx.clock.advance(days=3)
+        signed_in(api)
+        page = api.client.get("/")
+        column = page.text.split('data-state="submitted"')[1].split("</h3>")[0]
+        assert 'title="Trung vị số ngày ở bước này">~3 ngày</span>' in column
 
     @pytest.mark.parametrize(
         "target",
