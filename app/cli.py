@@ -259,6 +259,40 @@ def sweep() -> None:
     )
 
 
+@main.command()
+@click.option(
+    "--min-age",
+    type=click.IntRange(min=0),
+    default=3600,
+    show_default=True,
+    help="Seconds a file must have been left untouched (spares uploads in flight).",
+)
+@click.option("--dry-run", is_flag=True, help="List what would be removed; remove nothing.")
+def gc(min_age: int, dry_run: bool) -> None:
+    """Remove unreferenced document files, stale staging files and expired idempotency keys."""
+    from app.core.db import create_db_engine
+    from app.core.models import utcnow
+    from app.documents.gc import collect
+    from app.documents.storage import DocumentStore
+
+    settings = get_settings()
+    engine = create_db_engine(settings)
+    try:
+        result = collect(
+            engine,
+            DocumentStore(settings.storage_dir),
+            min_age=min_age,
+            now=utcnow(),
+            dry_run=dry_run,
+        )
+    finally:
+        engine.dispose()
+    if dry_run:
+        for found in result.files:
+            click.echo(f"would remove {found.kind} {found.path} ({found.size} bytes)")
+    click.echo(result.summary())
+
+
 @workflow.command("draw")
 @click.argument("key", default="qtsc-chain-admission")
 @click.option("--version", "version", type=int, default=None, help="Default: the latest.")
@@ -294,6 +328,85 @@ def workflow_draw(
         click.echo(f"{found.source}: diagram written to {output}")
     else:
         click.echo(svg)
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="Deliver what is due now, then exit.")
+@click.option(
+    "--batch",
+    type=click.IntRange(1, 500),
+    default=20,
+    show_default=True,
+    help="Deliveries claimed per round.",
+)
+def worker(once: bool, batch: int) -> None:
+    """Deliver webhooks from the outbox until SIGTERM or SIGINT; prints what it did."""
+    import logging
+    import signal
+    import threading
+
+    from app.core.context import AppContext
+    from app.core.observability import configure_logging
+    from app.webhooks.delivery import DeliveryWorker
+
+    configure_logging()
+    # One line per request would be noise (and URLs may carry a receiver's query secrets).
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    ctx = AppContext.from_settings(get_settings())
+    stop = threading.Event()
+    with DeliveryWorker(ctx, batch=batch) as delivery:
+        if once:
+            tally = delivery.drain()
+        else:
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                signal.signal(signum, lambda *_: stop.set())
+            tally = delivery.run(stop)
+    click.echo(tally.summary())
+
+
+@main.group()
+def webhooks() -> None:
+    """Webhook subscriptions and their deliveries."""
+
+
+@webhooks.command("list")
+def webhooks_list() -> None:
+    """Every subscription, removed ones too, with its deliveries counted by state."""
+    from app.core.context import AppContext
+    from app.webhooks.service import overview
+
+    ctx = AppContext.from_settings(get_settings())
+    with unit_of_work(ctx.engine, write=False) as session:
+        summaries = overview(session)
+    for s in summaries:
+        sub = s.subscription
+        status = "removed" if sub.deleted_at else "live"
+        counts = " ".join(f"{state}={n}" for state, n in s.deliveries.items())
+        types = ",".join(sub.event_types)
+        click.echo(f"{sub.id}  {s.owner} ({sub.role})  {status}  {sub.url}  [{types}]  {counts}")
+    click.echo(f"{len(summaries)} subscriptions")
+
+
+@webhooks.command("redrive")
+@click.option("--delivery", "delivery_id", type=int, default=None, help="One delivery's id.")
+@click.option(
+    "--subscription", "subscription_id", type=click.UUID, default=None, help="A subscription's id."
+)
+@click.option("--all", "everything", is_flag=True, help="Every dead delivery.")
+def webhooks_redrive(delivery_id: int | None, subscription_id: Any, everything: bool) -> None:
+    """Send dead deliveries again: back to pending, due now, tries reset."""
+    from app.core.context import AppContext
+    from app.webhooks.service import redrive
+
+    if sum((delivery_id is not None, subscription_id is not None, everything)) != 1:
+        _fail("give exactly one of --delivery, --subscription, --all")
+    ctx = AppContext.from_settings(get_settings())
+    try:
+        with unit_of_work(ctx.engine) as session:
+            moved = redrive(session, ctx, delivery_id=delivery_id, subscription_id=subscription_id)
+    except AdmissionError as exc:
+        _fail(exc.message)
+    click.echo(f"{moved} dead deliveries back to pending")
 
 
 @main.command()

@@ -32,6 +32,8 @@ from app.letters.endpoints import router as letters_router
 from app.pipeline.endpoints import router as pipeline_router
 from app.portal.endpoints import router as portal_router
 from app.web.endpoints import install as install_dashboard
+from app.webhooks.delivery import DeliveryThread
+from app.webhooks.endpoints import router as webhooks_router
 
 log = logging.getLogger("admission")
 
@@ -135,11 +137,16 @@ def create_app(settings: Settings | None = None, context: AppContext | None = No
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         interval = context.settings.overdue_sweep_seconds
         sweeper = asyncio.create_task(run_periodically(context, interval)) if interval else None
+        delivery = DeliveryThread(context) if context.settings.webhook_delivery_in_serve else None
+        if delivery is not None:
+            delivery.start()
         yield
         if sweeper is not None:
             sweeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await sweeper
+        if delivery is not None:
+            await asyncio.to_thread(delivery.stop)
         context.engine.dispose()
 
     app = FastAPI(
@@ -166,6 +173,7 @@ def create_app(settings: Settings | None = None, context: AppContext | None = No
         events_router,
         letters_router,
         portal_router,
+        webhooks_router,
     ):
         app.include_router(router)
 

@@ -52,8 +52,14 @@ def backend(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
         url = f"sqlite:///{root / 'admission.db'}"
     else:
         url = request.getfixturevalue("postgres_url")
-    # The periodic overdue sweep stays off: tests run it when they mean to.
-    settings = Settings(database_url=url, storage_dir=root / "documents", overdue_sweep_seconds=0)
+    # The periodic overdue sweep and the webhook delivery loop stay off: tests run them
+    # when they mean to.
+    settings = Settings(
+        database_url=url,
+        storage_dir=root / "documents",
+        overdue_sweep_seconds=0,
+        webhook_delivery_in_serve=False,
+    )
     engine = create_db_engine(settings)
     with engine.begin() as connection:
         config = alembic_config()

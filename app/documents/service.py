@@ -90,7 +90,6 @@ def store_upload(
             {"filename": filename, "expected": list(kind.extensions)},
         )
 
-    ctx.store.commit(upload.staged)
     now = ctx.now()
     repo = DocumentRepository(session)
     previous = repo.current(case.id, doc_type, actor.org_id)
@@ -112,6 +111,9 @@ def store_upload(
     # The document changes what the case lacks, so the case moves to its next version.
     cases.save(session, case, now)
     repo.add(document)
+    # The file takes its place only after the case's row is written: `admission gc` waits for
+    # every transaction that wrote a case before it deletes (see app/documents/gc.py).
+    ctx.store.commit(upload.staged)
     emit(
         session,
         "document.uploaded",

@@ -67,14 +67,30 @@ class DocumentStore:
         return StagingWriter(self, limit)
 
     def commit(self, staged: StagedFile) -> Path:
-        """Move a staged file to its content address (a no-op if those bytes are already stored)."""
+        """Move a staged file to its content address (a no-op if those bytes are already stored).
+
+        The move is made durable before returning: the caller's transaction commits next, and
+        a row must never outlive, after a power loss, the directory entry of its file.
+        """
         final = self.path_for(staged.sha256)
         if final.exists():
             staged.path.unlink(missing_ok=True)
+            # Reused bytes count as new for `admission gc`, whose --min-age spares young files.
+            os.utime(final)
             return final
-        final.parent.mkdir(parents=True, exist_ok=True)
+        self._make_dirs(final.parent)
         os.replace(staged.path, final)
+        _fsync_dir(final.parent)
         return final
+
+    def _make_dirs(self, directory: Path) -> None:
+        missing = []
+        while not directory.is_dir():
+            missing.append(directory)
+            directory = directory.parent
+        for made in reversed(missing):
+            made.mkdir(exist_ok=True)
+            _fsync_dir(made.parent)
 
     def put_bytes(self, data: bytes) -> StagedFile:
         """Store bytes produced by the service itself (generated PDFs, demo files)."""
@@ -83,3 +99,12 @@ class DocumentStore:
         staged = writer.finish()
         self.commit(staged)
         return staged
+
+
+def _fsync_dir(directory: Path) -> None:
+    """Flush a directory's entries (a file created, renamed into or removed from it)."""
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

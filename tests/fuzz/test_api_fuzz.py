@@ -58,6 +58,8 @@ def fuzz_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, An
         storage_dir=root / "documents",
         auth_failure_limit=1_000_000,
         events_max_wait_seconds=0.5,
+        # Fuzzed subscriptions name made-up hosts: nothing is sent.
+        webhook_delivery_in_serve=False,
     )
     run_migrations(settings)
     ctx = AppContext.from_settings(settings)
@@ -74,6 +76,7 @@ def real_parameters(world: Any) -> dict[str, Any]:
         "doc_id": world.own_document,
         "document_id": world.own_letter,
         "consultation_id": world.own_consultation,
+        "subscription_id": world.subscriptions["applicant"],
         "key": "qtsc-chain-admission",
         "version": 1,
     }

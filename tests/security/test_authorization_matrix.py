@@ -43,10 +43,12 @@ class Rule:
 
     own: dict[str, int]
     foreign: dict[str, int]
-    probe: Callable[[World, str], tuple[str, dict[str, Any]]]
+    probe: Callable[..., tuple[str, dict[str, Any]]]
     # The status without a token, or with a revoked one.
     anonymous: int = 401
     listed_cases: Callable[[Any], list[str]] | None = None
+    # Whether `probe` also takes the role, for resources each role's organisation owns.
+    per_role: bool = False
 
 
 def case_path(suffix: str = "") -> Callable[[World, str], tuple[str, dict[str, Any]]]:
@@ -90,6 +92,20 @@ def answer(world: World, case_id: str) -> tuple[str, dict[str, Any]]:
 
 def letter_verify(world: World, case_id: str) -> tuple[str, dict[str, Any]]:
     return f"/api/v1/cases/{case_id}/letters/{world.own_letter}/verify", {}
+
+
+def subscription(
+    suffix: str = "", *, removable: bool = False
+) -> Callable[[World, str, str], tuple[str, dict[str, Any]]]:
+    """The role's own organisation's webhook subscription, or, with the foreign case,
+    another organisation's."""
+
+    def probe(world: World, case_id: str, role: str) -> tuple[str, dict[str, Any]]:
+        own = world.removable_subscriptions if removable else world.subscriptions
+        found = world.foreign_subscription if case_id == world.foreign_case else own[role]
+        return f"/api/v1/webhooks/{found}{suffix}", {}
+
+    return probe
 
 
 def items(body: Any) -> list[str]:
@@ -233,6 +249,23 @@ MATRIX: dict[tuple[str, str], Rule] = {
         statuses(404),
         letter_verify,
     ),
+    # Webhooks: every role manages its own organisation's subscriptions; another
+    # organisation's answer 404 as if missing.
+    ("GET", "/api/v1/webhooks"): Rule(statuses(200), statuses(200), fixed("/api/v1/webhooks")),
+    ("POST", "/api/v1/webhooks"): Rule(
+        statuses(201),
+        statuses(201),
+        fixed("/api/v1/webhooks", json={"url": "https://x.vn/h", "event_types": ["*"]}),
+    ),
+    ("GET", "/api/v1/webhooks/{subscription_id}"): Rule(
+        statuses(200), statuses(404), subscription(), per_role=True
+    ),
+    ("DELETE", "/api/v1/webhooks/{subscription_id}"): Rule(
+        statuses(204), statuses(404), subscription(removable=True), per_role=True
+    ),
+    ("GET", "/api/v1/webhooks/{subscription_id}/deliveries"): Rule(
+        statuses(200), statuses(404), subscription("/deliveries"), per_role=True
+    ),
     ("GET", "/api/v1/workflows/{key}/versions/{version}/diagram"): Rule(
         statuses(200),
         statuses(200),
@@ -294,7 +327,10 @@ class TestTheMatrix:
             for role in ROLES:
                 for tenant in TENANTS:
                     case_id = world.foreign_case if tenant == "foreign" else world.own_case
-                    path, kwargs = rule.probe(world, case_id)
+                    if rule.per_role:
+                        path, kwargs = rule.probe(world, case_id, role)
+                    else:
+                        path, kwargs = rule.probe(world, case_id)
                     headers = dict(kwargs.pop("headers", {}))
                     if tenant in ("own", "foreign"):
                         headers["Authorization"] = f"Bearer {world.token(role)}"

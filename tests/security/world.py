@@ -1,7 +1,7 @@
 """A small Chain for the security tests, and a way to see whether a request changed anything."""
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +62,11 @@ class World:
     own_consultation: str
     own_letter: str
     revoked: dict[str, str]
+    # Per role, a webhook subscription of its organisation made with its token, and a second
+    # one for removal; and one of tien-giang, an organisation none of the roles belongs to.
+    subscriptions: dict[str, str] = field(default_factory=dict)
+    removable_subscriptions: dict[str, str] = field(default_factory=dict)
+    foreign_subscription: str = ""
 
     def token(self, role: str) -> str:
         return self.api.tokens[ROLE_ACTORS[role]]
@@ -94,7 +99,20 @@ def build_world(api: Api, ctx: AppContext) -> World:
             d["id"] for d in api.documents(own["id"]) if d["doc_type"] == "intake_receipt"
         ),
         revoked=revoked,
+        subscriptions={role: _subscribe(api, who) for role, who in ROLE_ACTORS.items()},
+        removable_subscriptions={role: _subscribe(api, who) for role, who in ROLE_ACTORS.items()},
+        foreign_subscription=_subscribe(api, "other_applicant"),
     )
+
+
+def _subscribe(api: Api, who: str) -> str:
+    response = api.client.post(
+        "/api/v1/webhooks",
+        json={"url": f"https://hooks.example.vn/{who}", "event_types": ["*"]},
+        headers=api.headers(who),
+    )
+    assert response.status_code == 201, response.text
+    return str(response.json()["id"])
 
 
 def random_id() -> str:
