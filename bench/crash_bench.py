@@ -42,6 +42,8 @@ COLUMNS = (
     ("missing", 7),
     ("in flight", 9),
     ("kept", 4),
+    ("replayed", 8),
+    ("retry bad", 9),
     ("uploads", 7),
     ("chains ok", 9),
     ("unexplained", 11),
@@ -71,6 +73,8 @@ def row(backend: str, f: Findings) -> str:
         len(f.missing),
         f.lost,
         f.lost_committed,
+        f.retried_replayed,
+        len(f.retry_problems),
         f.uploads_acked,
         f"{f.chains_valid}/{f.cases}",
         len(f.unexplained),
@@ -101,6 +105,7 @@ def run(backend: str, url: str | None, scratch: Path, load: Load) -> list[Findin
                 *findings.unexplained[:3],
                 *findings.document_problems[:3],
                 *findings.store_problems[:3],
+                *findings.retry_problems[:3],
             ]:
                 print(f"    {problem}", flush=True)
             results.append(findings)

@@ -8,7 +8,10 @@ the store and the API are compared with what the clients were told. Then `admiss
 --min-age 0` must leave exactly the files the documents table references.
 
 Every transition carries a unique comment (`op-<uuid>`), by which the history is searched,
-and every POST an `Idempotency-Key` (which must change nothing here: each key is used once).
+and every POST an `Idempotency-Key`. After the restart each transition left without an answer
+is sent again with its key, as a client retries: it must be replayed (header
+`Idempotent-Replayed`) exactly when it had committed before the kill, and run otherwise, so
+that it ends up in the history once either way.
 """
 
 import hashlib
@@ -44,6 +47,8 @@ OP = "op-"
 SLOW_CHUNK = 64 * 1024
 SLOW_SEEN_AT = 4 * SLOW_CHUNK
 SLOW_MAX = 4 * 1024 * 1024
+# How long a retry after the restart waits for a dead attempt's key to be released.
+RETRY_PATIENCE = 30.0
 
 
 @dataclass(frozen=True)
@@ -76,6 +81,8 @@ class Ledger:
 
     acked: dict[str, str] = field(default_factory=dict)  # comment -> case id
     lost: dict[str, str] = field(default_factory=dict)  # no answer: the server died
+    # comment -> (path, body, headers) of each transition left without an answer
+    unanswered: dict[str, tuple[str, dict[str, str], dict[str, str]]] = field(default_factory=dict)
     uploads: dict[str, str] = field(default_factory=dict)  # document id -> sha256
     unexpected: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -94,6 +101,9 @@ class Findings:
     acked_total: int = 0
     lost: int = 0
     lost_committed: int = 0
+    retried: int = 0
+    retried_replayed: int = 0
+    retry_problems: list[str] = field(default_factory=list)
     uploads_acked: int = 0
     seconds: float = 0.0
     found: int = 0
@@ -120,6 +130,7 @@ class Findings:
             or self.document_problems
             or self.unexpected
             or self.store_problems
+            or self.retry_problems
             or self.chains_valid != self.cases
         )
 
@@ -201,6 +212,8 @@ class CrashScenario:
         findings.lost = len(set(self.ledger.lost) - lost_before)
         findings.uploads_acked = len(self.ledger.uploads)
         findings.unexpected = list(self.ledger.unexpected)
+        self._retry_unanswered(findings)
+        findings.acked_total = len(self.ledger.acked)
         self._check_history(findings)
         verified = run_cli(self.ctx, "audit", "verify")
         findings.audit_verify = verified.output.strip().splitlines()[-1]
@@ -249,15 +262,14 @@ class CrashScenario:
             who, body = "council", {"action": "request_supplement", "reason": "Bổ sung hồ sơ"}
         else:
             who, body = "council", {"action": "record_site_visit"}
+        path, payload = f"/api/v1/cases/{case.id}/transitions", {**body, "comment": comment}
+        headers = self.headers(who, case.version)
         try:
-            response = http.post(
-                f"/api/v1/cases/{case.id}/transitions",
-                json={**body, "comment": comment},
-                headers=self.headers(who, case.version),
-            )
+            response = http.post(path, json=payload, headers=headers)
         except httpx.TransportError:
             with self.ledger.lock:
                 self.ledger.lost[comment] = case.id
+                self.ledger.unanswered[comment] = (path, payload, headers)
             raise
         if response.status_code != 200:
             self._unexpected(body["action"], response)
@@ -334,6 +346,44 @@ class CrashScenario:
 
     # -- the checks ---------------------------------------------------------------------
 
+    def _retry_unanswered(self, findings: Findings) -> None:
+        """Send every unanswered transition again with its key, as a client would."""
+        pending = dict(self.ledger.unanswered)
+        self.ledger.unanswered.clear()
+        committed = self._comments_in_history(set(pending))
+        findings.lost_committed = len(committed)
+        with httpx.Client(base_url=self.server.url, timeout=60) as http:
+            for comment, (path, payload, headers) in pending.items():
+                response = http.post(path, json=payload, headers=headers)
+                # The dead attempt may still hold the key until its lease runs out.
+                deadline = time.monotonic() + RETRY_PATIENCE
+                while response.status_code == 409 and time.monotonic() < deadline:
+                    time.sleep(float(response.headers.get("retry-after", "1")))
+                    response = http.post(path, json=payload, headers=headers)
+                findings.retried += 1
+                replayed = response.headers.get("idempotent-replayed") == "true"
+                findings.retried_replayed += replayed
+                if response.status_code != 200:
+                    findings.retry_problems.append(f"{comment}: {response.text}")
+                elif replayed != (comment in committed):
+                    findings.retry_problems.append(
+                        f"{comment}: replayed={replayed}, committed={comment in committed}"
+                    )
+                else:
+                    with self.ledger.lock:
+                        self.ledger.acked[comment] = self.ledger.lost[comment]
+        for cases in self.owned:
+            for case in cases:
+                with httpx.Client(base_url=self.server.url, timeout=60) as http:
+                    self._read(http, case)
+
+    def _comments_in_history(self, comments: set[str]) -> set[str]:
+        with unit_of_work(self.ctx.engine, write=False) as session:
+            found = session.scalars(
+                select(AuditEntry.comment).where(AuditEntry.comment.in_(comments))
+            )
+            return {c for c in found if c is not None}
+
     def _case_ids(self) -> list[uuid.UUID]:
         return [uuid.UUID(c.id) for cases in self.owned for c in cases] + [
             uuid.UUID(self.slow_case)
@@ -351,7 +401,6 @@ class CrashScenario:
             findings.found = sum(1 for c in ledger.acked if counts.get(c, 0) == 1)
             findings.missing = sorted(c for c in ledger.acked if c not in counts)
             findings.duplicates = sorted(c for c, n in counts.items() if n > 1)
-            findings.lost_committed = sum(1 for c in ledger.lost if c in counts)
             for case_id in self._case_ids():
                 findings.cases += 1
                 self._check_case(session, case_id, findings)

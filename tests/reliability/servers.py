@@ -30,6 +30,8 @@ def admission_env(database_url: str, storage_dir: Path) -> dict[str, str]:
         "STORAGE_DIR": str(storage_dir),
         "OVERDUE_SWEEP_SECONDS": "0",
         "WEBHOOK_DELIVERY_IN_SERVE": "false",
+        # A killed attempt's Idempotency-Key is free again soon after the restart.
+        "IDEMPOTENCY_LEASE_SECONDS": "3",
     }
 
 

@@ -38,6 +38,10 @@ class TestKillingTheServerMidLoad:
         assert findings.unexpected == []
         assert findings.acked >= CI_LOAD.acked_per_cycle
         assert findings.uploads_acked > 0
+        # Each transition left unanswered by the kill, sent again with its Idempotency-Key,
+        # was replayed if it had committed and run if not.
+        assert findings.retried == findings.lost
+        assert findings.retry_problems == []
         assert findings.missing == []
         assert findings.duplicates == []
         assert findings.found == findings.acked_total
