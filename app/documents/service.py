@@ -1,12 +1,14 @@
 """Documents of a case: who may upload which type when, superseding, and reading them back."""
 
 import uuid
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy.orm import Session
 
 from app.auth.actor import Actor
 from app.cases import service as cases
+from app.cases.models import Case
 from app.consultations.repository import ConsultationRepository
 from app.core.context import AppContext
 from app.core.errors import ActionNotAllowedNow, Forbidden, InvalidInput, NotFound, UnsupportedType
@@ -15,6 +17,7 @@ from app.documents.models import Document
 from app.documents.multipart import ParsedUpload
 from app.documents.repository import DocumentRepository
 from app.documents.sniff import extension_matches, sniff
+from app.documents.storage import StagedFile
 from app.engine.roles import Role
 from app.events.service import emit
 
@@ -91,6 +94,35 @@ def store_upload(
         )
 
     now = ctx.now()
+    # The document changes what the case lacks, so the case moves to its next version.
+    cases.save(session, case, now)
+    return record_document(
+        session,
+        ctx,
+        actor,
+        case,
+        doc_type=doc_type,
+        filename=filename,
+        content_type=kind.content_type,
+        staged=upload.staged,
+        now=now,
+    )
+
+
+def record_document(
+    session: Session,
+    ctx: AppContext,
+    actor: Actor,
+    case: Case,
+    *,
+    doc_type: str,
+    filename: str,
+    content_type: str,
+    staged: StagedFile,
+    now: datetime,
+) -> Document:
+    """File checked bytes with the case: the row (superseding the type's current one), the
+    file in the store, and the `document.uploaded` event. The caller has saved the case."""
     repo = DocumentRepository(session)
     previous = repo.current(case.id, doc_type, actor.org_id)
     document = Document(
@@ -98,9 +130,9 @@ def store_upload(
         case_id=case.id,
         doc_type=doc_type,
         filename=filename,
-        content_type=kind.content_type,
-        size=upload.staged.size,
-        sha256=upload.staged.sha256,
+        content_type=content_type,
+        size=staged.size,
+        sha256=staged.sha256,
         uploaded_by_org_id=actor.org_id,
         uploaded_by_role=actor.role.value,
         uploaded_at=now,
@@ -108,12 +140,10 @@ def store_upload(
     if previous is not None:
         previous.superseded_at = now
         previous.superseded_by_id = document.id
-    # The document changes what the case lacks, so the case moves to its next version.
-    cases.save(session, case, now)
     repo.add(document)
     # The file takes its place only after the case's row is written: `admission gc` waits for
     # every transaction that wrote a case before it deletes (see app/documents/gc.py).
-    ctx.store.commit(upload.staged)
+    ctx.store.commit(staged)
     emit(
         session,
         "document.uploaded",
@@ -140,9 +170,8 @@ def store_generated(
     content: bytes,
 ) -> Document:
     """Record a file the service produced itself, under the same rules as an upload by `actor`."""
-    writer = ctx.store.staging(limit=len(content))
-    writer.write(content)
-    upload = ParsedUpload(fields={"doc_type": doc_type}, filename=filename, staged=writer.finish())
+    staged = ctx.store.stage_bytes(content)
+    upload = ParsedUpload(fields={"doc_type": doc_type}, filename=filename, staged=staged)
     try:
         return store_upload(session, ctx, actor, case_id, upload)
     finally:

@@ -92,13 +92,12 @@ class DocumentStore:
             made.mkdir(exist_ok=True)
             _fsync_dir(made.parent)
 
-    def put_bytes(self, data: bytes) -> StagedFile:
-        """Store bytes produced by the service itself (generated PDFs, demo files)."""
+    def stage_bytes(self, data: bytes) -> StagedFile:
+        """Stage bytes produced by the service itself (letters, demo files); `commit` places
+        them once their row is written."""
         writer = self.staging(limit=len(data))
         writer.write(data)
-        staged = writer.finish()
-        self.commit(staged)
-        return staged
+        return writer.finish()
 
 
 def _fsync_dir(directory: Path) -> None:

@@ -20,10 +20,10 @@ from app.cases.models import Case
 from app.core.context import AppContext
 from app.core.errors import InvalidInput, NotFound
 from app.deadlines.calendar import VIETNAM
+from app.documents import service as documents
 from app.documents.models import Document
 from app.documents.repository import DocumentRepository
 from app.engine.workflow import Workflow
-from app.events.service import emit
 from app.history.repository import HistoryRepository
 from app.letters.pdf import RENDERERS, Fonts
 
@@ -150,40 +150,22 @@ def _file(
     now: datetime,
 ) -> Document:
     """File the letter with the case; the transition saves the case, so no version bump here."""
-    staged = ctx.store.put_bytes(content)
-    repo = DocumentRepository(session)
-    previous = repo.current(case.id, doc_type, actor.org_id)
     stamp = now.astimezone(VIETNAM).strftime("%Y%m%d")
-    document = Document(
-        id=uuid.uuid4(),
-        case_id=case.id,
-        doc_type=doc_type,
-        filename=f"{doc_type}-{case.code or case.id}-{stamp}.pdf",
-        content_type="application/pdf",
-        size=staged.size,
-        sha256=staged.sha256,
-        uploaded_by_org_id=actor.org_id,
-        uploaded_by_role=actor.role.value,
-        uploaded_at=now,
-    )
-    if previous is not None:
-        previous.superseded_at = now
-        previous.superseded_by_id = document.id
-    repo.add(document)
-    emit(
-        session,
-        "document.uploaded",
-        case.id,
-        {
-            "document_id": str(document.id),
-            "doc_type": doc_type,
-            "sha256": document.sha256,
-            "supersedes": str(previous.id) if previous else None,
-            "version": case.version,
-        },
-        at=now,
-    )
-    return document
+    staged = ctx.store.stage_bytes(content)
+    try:
+        return documents.record_document(
+            session,
+            ctx,
+            actor,
+            case,
+            doc_type=doc_type,
+            filename=f"{doc_type}-{case.code or case.id}-{stamp}.pdf",
+            content_type="application/pdf",
+            staged=staged,
+            now=now,
+        )
+    finally:
+        staged.path.unlink(missing_ok=True)
 
 
 @dataclass(frozen=True)
