@@ -13,7 +13,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select, update
+from sqlalchemy import Update, select, update
 from sqlalchemy.orm import Session
 
 from app.auth.models import Organisation
@@ -55,37 +55,21 @@ def _cases(session: Session, ctx: AppContext, today: date) -> int:
         # One order for every sweeper, so that concurrent ones take row locks alike.
         .order_by(Case.id)
     ).all()
-    announced = 0
-    for case_id, state, due_at, code in late:
-        now = ctx.now()
-        marked = session.execute(
-            update(Case)
-            .where(
+    return sum(
+        _announce_once(
+            session,
+            ctx,
+            update(Case).where(
                 Case.id == case_id,
                 Case.due_at == due_at,
                 Case.overdue_notified_at.is_(None),
-            )
-            .values(overdue_notified_at=now)
-            .execution_options(synchronize_session=False)
-        )
-        if marked.rowcount != 1 or due_at is None:  # type: ignore[attr-defined]
-            continue
-        emit(
-            session,
-            OVERDUE_EVENT,
+            ),
             case_id,
-            {
-                "subject": "case",
-                "code": code,
-                "state": state,
-                "due_at": due_at.isoformat(),
-                "overdue_days": clock.overdue_days(due_at, today),
-                "overdue_working_days": clock.overdue_working_days(due_at, today, ctx.calendar),
-            },
-            at=now,
+            {"subject": "case", "code": code, "state": state, **_lateness(due_at, today, ctx)},
         )
-        announced += 1
-    return announced
+        for case_id, state, due_at, code in late
+        if due_at is not None  # always, by the query; said again for the type checker
+    )
 
 
 def _consultations(session: Session, ctx: AppContext, today: date) -> int:
@@ -100,40 +84,45 @@ def _consultations(session: Session, ctx: AppContext, today: date) -> int:
         )
         .order_by(Consultation.id)
     ).all()
-    announced = 0
-    for consultation_id, case_id, due_at, ministry in late:
-        now = ctx.now()
-        marked = session.execute(
-            update(Consultation)
-            .where(
+    return sum(
+        _announce_once(
+            session,
+            ctx,
+            update(Consultation).where(
                 Consultation.id == consultation_id,
                 Consultation.answered_at.is_(None),
                 Consultation.closed_at.is_(None),
                 Consultation.overdue_notified_at.is_(None),
-            )
-            .values(overdue_notified_at=now)
-            .execution_options(synchronize_session=False)
-        )
-        if marked.rowcount != 1:  # type: ignore[attr-defined]
-            continue
-        emit(
-            session,
-            OVERDUE_EVENT,
+            ),
             case_id,
-            _consultation_data(consultation_id, ministry, due_at, today, ctx),
-            at=now,
+            {
+                "subject": "consultation",
+                "consultation_id": str(consultation_id),
+                "ministry": ministry,
+                **_lateness(due_at, today, ctx),
+            },
         )
-        announced += 1
-    return announced
+        for consultation_id, case_id, due_at, ministry in late
+    )
 
 
-def _consultation_data(
-    consultation_id: uuid.UUID, ministry: str, due_at: date, today: date, ctx: AppContext
-) -> dict[str, object]:
+def _announce_once(
+    session: Session, ctx: AppContext, mark: Update, case_id: uuid.UUID, data: dict[str, object]
+) -> bool:
+    """Mark the row as announced and emit its event, unless a concurrent sweeper (or a
+    change to the row) got there first: `mark` matches only a row still to announce."""
+    now = ctx.now()
+    marked = session.execute(
+        mark.values(overdue_notified_at=now).execution_options(synchronize_session=False)
+    )
+    if marked.rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    emit(session, OVERDUE_EVENT, case_id, data, at=now)
+    return True
+
+
+def _lateness(due_at: date, today: date, ctx: AppContext) -> dict[str, object]:
     return {
-        "subject": "consultation",
-        "consultation_id": str(consultation_id),
-        "ministry": ministry,
         "due_at": due_at.isoformat(),
         "overdue_days": clock.overdue_days(due_at, today),
         "overdue_working_days": clock.overdue_working_days(due_at, today, ctx.calendar),
