@@ -11,17 +11,15 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from alembic import command
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
 from app.core.config import Settings
 from app.core.context import AppContext
-from app.core.db import create_db_engine
-from app.core.migrations import alembic_config
 from app.main import create_app
 from app.models import Base
 from tests import pg
+from tests.databases import migrated
 from tests.factories import Api, make_tokens
 
 BACKENDS = [
@@ -52,21 +50,7 @@ def backend(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
         url = f"sqlite:///{root / 'admission.db'}"
     else:
         url = request.getfixturevalue("postgres_url")
-    # The periodic overdue sweep and the webhook delivery loop stay off: tests run them
-    # when they mean to.
-    settings = Settings(
-        database_url=url,
-        storage_dir=root / "documents",
-        overdue_sweep_seconds=0,
-        webhook_delivery_in_serve=False,
-    )
-    engine = create_db_engine(settings)
-    with engine.begin() as connection:
-        config = alembic_config()
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
-    engine.dispose()
-    return settings
+    return migrated(url, root)
 
 
 def empty_all_tables(engine: Engine) -> None:

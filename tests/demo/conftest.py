@@ -1,6 +1,8 @@
 """The seeded Chain as each demo organisation sees it through the HTTP API."""
 
 import functools
+import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -8,9 +10,12 @@ import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
 
+from app.core.config import Settings
 from app.core.context import AppContext
 from app.demo import seed
 from app.demo.pdf import placeholder_pdf
+from app.main import create_app
+from tests.databases import sibling_database
 
 # Each placeholder costs tens of milliseconds of font work and the same document gives the
 # same file, so tests that seed again and again reuse what was generated once.
@@ -55,6 +60,24 @@ class SeededChain:
         return items
 
 
+@pytest.fixture(scope="session")
+def chain(backend: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeededChain]:
+    """The demo Chain, seeded once per backend into a database of its own, for tests that only
+    read it."""
+    root = tmp_path_factory.mktemp("demo")
+    # One per xdist worker, should the workers share a PostgreSQL server.
+    name = f"admission_demo_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
+    settings = sibling_database(backend, root, name)
+    context = AppContext.from_settings(settings)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(seed, "placeholder_pdf", _memoised_pdf)
+        tokens = seed.seed_demo(context)
+    with TestClient(create_app(context=context), raise_server_exceptions=False) as client:
+        yield SeededChain(client, tokens)
+    context.engine.dispose()
+
+
 @pytest.fixture
-def chain(ctx: AppContext, client: TestClient) -> SeededChain:
+def fresh_chain(ctx: AppContext, client: TestClient) -> SeededChain:
+    """The demo Chain seeded into the test's own empty database, for tests that change it."""
     return SeededChain(client, seed.seed_demo(ctx))

@@ -224,8 +224,9 @@ def table_counts(ctx: AppContext) -> dict[str, int]:
 
 class TestReseeding:
     def test_seeding_twice_duplicates_nothing_and_issues_fresh_tokens(
-        self, ctx: AppContext, chain: SeededChain
+        self, ctx: AppContext, fresh_chain: SeededChain
     ) -> None:
+        chain = fresh_chain
         before = table_counts(ctx)
         again = seed.seed_demo(ctx)
         assert table_counts(ctx) == before

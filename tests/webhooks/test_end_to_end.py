@@ -92,6 +92,14 @@ class TestThroughFailuresAndAKill:
             return expected <= ok
 
         wait_for(all_arrived, 60, "every event to be answered 2xx")
+        # The receiver logs its answer before the worker records it: wait for the worker.
+        headers = api.headers("council")
+
+        def deliveries() -> dict[str, int]:
+            url = f"/api/v1/webhooks/{sub['id']}"
+            return api.client.get(url, headers=headers).json()["deliveries"]
+
+        wait_for(lambda: deliveries()["pending"] == 0, 30, "the workers to record every answer")
         records = receiver.records()
 
         # Signed, with the event's own id, the same body on every try, a fresh timestamp.
@@ -124,9 +132,7 @@ class TestThroughFailuresAndAKill:
             assert rs[0]["pid"] == first_pid, f"event {event_id} answered 2xx twice"
         assert len(duplicates) <= 8 * (2 if is_postgres else 1)
 
-        headers = api.headers("council")
-        detail = api.client.get(f"/api/v1/webhooks/{sub['id']}", headers=headers).json()
-        assert detail["deliveries"] == {
+        assert deliveries() == {
             "pending": 0,
             "delivered": len(expected),
             "dead": 0,

@@ -1,0 +1,42 @@
+"""Migrated test databases of either backend."""
+
+from pathlib import Path
+
+import psycopg
+from alembic import command
+from sqlalchemy import make_url
+
+from app.core.config import Settings
+from app.core.db import create_db_engine
+from app.core.migrations import alembic_config
+
+
+def migrated(url: str, root: Path) -> Settings:
+    """Settings for the database at `url`, brought to the newest migration."""
+    # The periodic overdue sweep and the webhook delivery loop stay off: tests run them
+    # when they mean to.
+    settings = Settings(
+        database_url=url,
+        storage_dir=root / "documents",
+        overdue_sweep_seconds=0,
+        webhook_delivery_in_serve=False,
+    )
+    engine = create_db_engine(settings)
+    with engine.begin() as connection:
+        config = alembic_config()
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+    engine.dispose()
+    return settings
+
+
+def sibling_database(settings: Settings, root: Path, name: str) -> Settings:
+    """A second, newly migrated database of the same backend as `settings`, called `name`."""
+    url = make_url(settings.database_url)
+    if url.get_backend_name() == "sqlite":
+        return migrated(f"sqlite:///{root / name}.db", root)
+    server = url.set(drivername="postgresql", database="postgres")
+    with psycopg.connect(server.render_as_string(hide_password=False), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return migrated(url.set(database=name).render_as_string(hide_password=False), root)
