@@ -20,6 +20,8 @@ def migrated(url: str, root: Path) -> Settings:
         storage_dir=root / "documents",
         overdue_sweep_seconds=0,
         webhook_delivery_in_serve=False,
+        # Test receivers listen on loopback (tests/webhooks/test_destinations.py turns it off).
+        webhook_allow_private_hosts=True,
     )
     engine = create_db_engine(settings)
     with engine.begin() as connection:

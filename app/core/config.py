@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     webhook_backoff_base_seconds: float = Field(default=5.0, gt=0)
     webhook_backoff_max_seconds: float = Field(default=3600.0, gt=0)
     webhook_timeout_seconds: float = Field(default=10.0, gt=0)
+    # Whether webhook URLs may lead to loopback, private, link-local or other non-public
+    # addresses (`app.webhooks.destinations`); only for closed networks and local testing.
+    webhook_allow_private_hosts: bool = False
     # Whether `serve` also delivers webhooks (besides any `admission worker` processes),
     # and how often an idle worker looks for new events.
     webhook_delivery_in_serve: bool = True

@@ -34,7 +34,8 @@ from app.core.context import AppContext
 from app.core.db import unit_of_work
 from app.events.models import Event
 from app.events.schemas import EventOut
-from app.webhooks import signing
+from app.webhooks import destinations, signing
+from app.webhooks.destinations import ForbiddenDestination
 from app.webhooks.repository import (
     Claimed,
     DeliveryRepository,
@@ -253,7 +254,13 @@ class DeliveryWorker:
             **signing.headers(claimed.secret, str(claimed.event.id), timestamp, body),
         }
         try:
-            with self.client.stream("POST", claimed.url, content=body, headers=headers) as answer:
+            target = destinations.pin(
+                claimed.url, allow_private=self.ctx.settings.webhook_allow_private_hosts
+            )
+            headers.update(target.headers)
+            with self.client.stream(
+                "POST", target.url, content=body, headers=headers, extensions=target.extensions
+            ) as answer:
                 # Only the start of the answer is read (a short one entirely, so that the
                 # connection can be reused).
                 start = b""
@@ -261,7 +268,7 @@ class DeliveryWorker:
                     start += chunk
                     if len(start) >= ERROR_CHARS:
                         break
-        except (httpx.HTTPError, httpx.InvalidURL) as exc:
+        except (httpx.HTTPError, httpx.InvalidURL, OSError, ForbiddenDestination) as exc:
             return Outcome(ok=False, status=None, error=f"{type(exc).__name__}: {exc}"[:500])
         except Exception as exc:  # counted as a failed try, so it cannot loop for ever
             log.exception("webhook delivery %s could not be sent", claimed.delivery_id)

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from app.auth.actor import Actor
 from app.core.context import AppContext
 from app.core.errors import InvalidInput, NotFound
-from app.webhooks import signing
+from app.webhooks import destinations, signing
 from app.webhooks.models import WebhookDelivery, WebhookSubscription
 from app.webhooks.repository import DeliveryRepository, SubscriptionRepository
 from app.webhooks.schemas import DeliveryState, SubscriptionCreate
@@ -29,6 +29,10 @@ class DeliveryPageResult:
 def create(
     session: Session, ctx: AppContext, actor: Actor, data: SubscriptionCreate
 ) -> WebhookSubscription:
+    if not ctx.settings.webhook_allow_private_hosts:
+        refused = destinations.refusal(data.url)
+        if refused:
+            raise InvalidInput(f"the webhook URL is not allowed: {refused}", {"url": refused})
     subscription = WebhookSubscription(
         id=uuid.uuid4(),
         organisation_id=actor.org_id,

@@ -88,6 +88,7 @@ def worker_env(ctx: AppContext, **settings: object) -> dict[str, str]:
         **os.environ,
         "DATABASE_URL": ctx.settings.database_url,
         "STORAGE_DIR": str(ctx.settings.storage_dir),
+        "WEBHOOK_ALLOW_PRIVATE_HOSTS": str(ctx.settings.webhook_allow_private_hosts),
         # The console script runs the code under test, whatever is installed.
         "PYTHONPATH": os.pathsep.join(
             filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")])
@@ -138,7 +139,11 @@ def workers(tmp_path: Path) -> Iterator[Workers]:
 
 def admission(ctx: AppContext, *args: str) -> Result:
     """An `admission` command in-process, on the test's database."""
-    env = {"DATABASE_URL": ctx.settings.database_url, "STORAGE_DIR": str(ctx.settings.storage_dir)}
+    env = {
+        "DATABASE_URL": ctx.settings.database_url,
+        "STORAGE_DIR": str(ctx.settings.storage_dir),
+        "WEBHOOK_ALLOW_PRIVATE_HOSTS": str(ctx.settings.webhook_allow_private_hosts),
+    }
     get_settings.cache_clear()
     try:
         return CliRunner().invoke(main, list(args), env=env)

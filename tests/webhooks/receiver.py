@@ -69,6 +69,7 @@ def main() -> None:
                     "pid": os.getpid(),
                     "n": n,
                     "path": self.path,
+                    "host": self.headers.get("host"),
                     "id": self.headers.get("webhook-id"),
                     "timestamp": self.headers.get("webhook-timestamp"),
                     "valid": valid_signature(args.secret, self.headers, body),
