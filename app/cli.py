@@ -269,28 +269,32 @@ def sweep() -> None:
 )
 @click.option("--dry-run", is_flag=True, help="List what would be removed; remove nothing.")
 def gc(min_age: int, dry_run: bool) -> None:
-    """Remove unreferenced document files, stale staging files and expired idempotency keys."""
-    from app.core.db import create_db_engine
+    """Remove unreferenced document files, stale staging files and expired idempotency keys;
+    forget webhook deliveries and removed subscriptions past WEBHOOK_RETENTION_DAYS."""
+    from datetime import timedelta
+
+    from app.core.db import create_db_engine, unit_of_work
     from app.core.models import utcnow
     from app.documents.gc import collect
     from app.documents.storage import DocumentStore
+    from app.webhooks import service as webhooks
 
     settings = get_settings()
     engine = create_db_engine(settings)
+    now = utcnow()
     try:
         result = collect(
-            engine,
-            DocumentStore(settings.storage_dir),
-            min_age=min_age,
-            now=utcnow(),
-            dry_run=dry_run,
+            engine, DocumentStore(settings.storage_dir), min_age=min_age, now=now, dry_run=dry_run
         )
+        with unit_of_work(engine, write=not dry_run) as session:
+            before = now - timedelta(days=settings.webhook_retention_days)
+            pruned = webhooks.prune(session, before=before, dry_run=dry_run)
     finally:
         engine.dispose()
     if dry_run:
         for found in result.files:
             click.echo(f"would remove {found.kind} {found.path} ({found.size} bytes)")
-    click.echo(result.summary())
+    click.echo(f"{result.summary()}; {pruned.summary()}")
 
 
 @workflow.command("draw")

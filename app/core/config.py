@@ -56,6 +56,8 @@ class Settings(BaseSettings):
     # and how often an idle worker looks for new events.
     webhook_delivery_in_serve: bool = True
     webhook_poll_seconds: float = Field(default=1.0, gt=0)
+    # How long `admission gc` keeps delivered deliveries and removed subscriptions.
+    webhook_retention_days: int = Field(default=30, gt=0)
 
 
 @lru_cache

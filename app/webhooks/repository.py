@@ -4,7 +4,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, func, insert, or_, select, true, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    delete,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
@@ -86,6 +98,24 @@ class SubscriptionRepository:
         )
         return wanted - set(live)
 
+    def removed_before(self, before: datetime) -> list[uuid.UUID]:
+        return list(
+            self.session.scalars(
+                select(WebhookSubscription.id).where(WebhookSubscription.deleted_at < before)
+            )
+        )
+
+    def delete(self, ids: Sequence[uuid.UUID]) -> int:
+        if not ids:
+            return 0
+        return _rowcount(
+            self.session.execute(
+                delete(WebhookSubscription)
+                .where(WebhookSubscription.id.in_(ids))
+                .execution_options(synchronize_session=False)
+            )
+        )
+
 
 @dataclass(frozen=True)
 class Claimed:
@@ -152,6 +182,37 @@ class DeliveryRepository:
                     WebhookDelivery.state == PENDING,
                 )
                 .values(state=DeliveryState.CANCELLED.value, locked_until=None)
+                .execution_options(synchronize_session=False)
+            )
+        )
+
+    def finished(
+        self, delivered_before: datetime, subscriptions: Sequence[uuid.UUID]
+    ) -> Select[Any]:
+        """Deliveries nobody needs any more: delivered before the cut-off, or belonging to one
+        of these (removed) subscriptions."""
+        return select(WebhookDelivery.id).where(
+            or_(
+                and_(
+                    WebhookDelivery.state == DeliveryState.DELIVERED.value,
+                    WebhookDelivery.delivered_at < delivered_before,
+                ),
+                WebhookDelivery.subscription_id.in_(subscriptions),
+            )
+        )
+
+    def count_finished(self, delivered_before: datetime, subscriptions: Sequence[uuid.UUID]) -> int:
+        found = self.finished(delivered_before, subscriptions).subquery()
+        return int(self.session.scalar(select(func.count()).select_from(found)) or 0)
+
+    def delete_finished(
+        self, delivered_before: datetime, subscriptions: Sequence[uuid.UUID]
+    ) -> int:
+        ids = self.finished(delivered_before, subscriptions).scalar_subquery()
+        return _rowcount(
+            self.session.execute(
+                delete(WebhookDelivery)
+                .where(WebhookDelivery.id.in_(ids))
                 .execution_options(synchronize_session=False)
             )
         )

@@ -8,6 +8,7 @@ the cases the organisation may see in that role (`app.cases.access.visible_cases
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy.orm import Session
 
@@ -130,3 +131,30 @@ def redrive(
             {"delivery": delivery_id},
         )
     return moved
+
+
+@dataclass(frozen=True)
+class Pruned:
+    deliveries: int
+    subscriptions: int
+    dry_run: bool
+
+    def summary(self) -> str:
+        verb = "would forget" if self.dry_run else "forgot"
+        return (
+            f"{verb} {self.deliveries} finished webhook deliveries and "
+            f"{self.subscriptions} removed subscriptions"
+        )
+
+
+def prune(session: Session, *, before: datetime, dry_run: bool = False) -> Pruned:
+    """Forget what was over before `before`: deliveries delivered earlier, and subscriptions
+    removed earlier, with their secrets and all their deliveries. Pending and dead deliveries
+    of live subscriptions are kept, whatever their age."""
+    subscriptions = SubscriptionRepository(session)
+    removed = subscriptions.removed_before(before)
+    deliveries = DeliveryRepository(session)
+    if dry_run:
+        return Pruned(deliveries.count_finished(before, removed), len(removed), dry_run=True)
+    forgotten = deliveries.delete_finished(before, removed)
+    return Pruned(forgotten, subscriptions.delete(removed), dry_run=False)

@@ -137,9 +137,10 @@ def workers(tmp_path: Path) -> Iterator[Workers]:
     running.stop_all()
 
 
-def admission(ctx: AppContext, *args: str) -> Result:
-    """An `admission` command in-process, on the test's database."""
+def admission(ctx: AppContext, *args: str, env: dict[str, str] | None = None) -> Result:
+    """An `admission` command in-process, on the test's database (and `env` besides)."""
     env = {
+        **(env or {}),
         "DATABASE_URL": ctx.settings.database_url,
         "STORAGE_DIR": str(ctx.settings.storage_dir),
         "WEBHOOK_ALLOW_PRIVATE_HOSTS": str(ctx.settings.webhook_allow_private_hosts),
