@@ -27,6 +27,7 @@ from app.cases.models import Case
 from app.core.context import AppContext
 from app.core.db import unit_of_work
 from app.events.models import Event
+from app.webhooks.metrics import WebhookFigures
 
 access_log = logging.getLogger("admission.access")
 
@@ -173,6 +174,7 @@ def render_metrics(ctx: AppContext) -> bytes:
     """The exposition text: process counters, then the database's figures."""
     figures = CollectorRegistry(auto_describe=False)
     figures.register(CaseFigures(ctx))
+    figures.register(WebhookFigures(ctx))
     return generate_latest(REGISTRY) + generate_latest(figures)
 
 

@@ -173,6 +173,20 @@ class DeliveryRepository:
         ).all()
         return [(row[0], row[1]) for row in rows]
 
+    # -- the operator's view
+
+    def totals(self) -> dict[str, int]:
+        """Deliveries per state, across subscriptions."""
+        rows = self.session.execute(
+            select(WebhookDelivery.state, func.count()).group_by(WebhookDelivery.state)
+        ).all()
+        return {state: int(n) for state, n in rows}
+
+    def oldest_pending_since(self) -> datetime | None:
+        return self.session.scalar(
+            select(func.min(WebhookDelivery.created_at)).where(WebhookDelivery.state == PENDING)
+        )
+
     def cancel_pending(self, subscription_id: uuid.UUID) -> int:
         return _rowcount(
             self.session.execute(
@@ -389,6 +403,12 @@ class OutboxRepository:
 
     def latest_event_id(self) -> int:
         return int(self.session.scalar(select(func.max(Event.id))) or 0)
+
+    def count_after(self, cursor: int) -> int:
+        return int(
+            self.session.scalar(select(func.count()).select_from(Event).where(Event.id > cursor))
+            or 0
+        )
 
     def lock_cursor(self, name: str) -> OutboxCursor | None:
         """The cursor row, held until the transaction ends; None while another worker has it.
