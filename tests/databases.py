@@ -23,13 +23,18 @@ def migrated(url: str, root: Path) -> Settings:
         # Test receivers listen on loopback (tests/webhooks/test_destinations.py turns it off).
         webhook_allow_private_hosts=True,
     )
+    migrate(settings)
+    return settings
+
+
+def migrate(settings: Settings) -> None:
+    """Bring the database of `settings` to the newest migration."""
     engine = create_db_engine(settings)
     with engine.begin() as connection:
         config = alembic_config()
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
     engine.dispose()
-    return settings
 
 
 def sibling_database(settings: Settings, root: Path, name: str) -> Settings:

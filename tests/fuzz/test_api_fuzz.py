@@ -19,7 +19,6 @@ from typing import Any
 
 import pytest
 import schemathesis
-from alembic import command
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis.errors import Unsatisfiable
@@ -28,9 +27,8 @@ from schemathesis.checks import CHECKS
 
 from app.core.config import Settings
 from app.core.context import AppContext
-from app.core.db import create_db_engine
-from app.core.migrations import alembic_config
 from app.main import create_app
+from tests.databases import migrate
 from tests.factories import Api, make_tokens
 from tests.security.world import ROLE_ACTORS, build_world
 
@@ -39,15 +37,6 @@ SEED = int(os.environ.get("FUZZ_SEED", "20261123"))
 # The stream never ends by itself; its refusals are covered by the authorization matrix.
 POSITIVE_OK = ["2xx", "3xx", "401", "403", "404", "409", "412", "422", "428", "429"]
 SKIPPED = {("GET", "/api/v1/events/stream")}
-
-
-def run_migrations(settings: Settings) -> None:
-    engine = create_db_engine(settings)
-    with engine.begin() as connection:
-        config = alembic_config()
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
-    engine.dispose()
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +50,7 @@ def fuzz_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, An
         # Fuzzed subscriptions name made-up hosts: nothing is sent.
         webhook_delivery_in_serve=False,
     )
-    run_migrations(settings)
+    migrate(settings)
     ctx = AppContext.from_settings(settings)
     app = create_app(context=ctx)
     with TestClient(app, raise_server_exceptions=False) as client:

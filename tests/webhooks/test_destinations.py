@@ -128,28 +128,29 @@ class TestRegistration:
         assert subscription_count(ctx) == 1
 
 
+@pytest.fixture
+def by_name(api: Api, receivers: list[Receiver], tmp_path: Path) -> Receiver:
+    """A receiver on loopback, subscribed to as `localhost` (allowed when registered), with one
+    event waiting for it."""
+    receiver = Receiver(tmp_path, [])
+    sub = subscribe(api, "applicant", f"http://localhost:{receiver.port}/hook")
+    receiver.secrets = [sub["secret"]]
+    receivers.append(receiver.start())
+    api.create_case()
+    return receiver
+
+
 class TestDelivery:
     def test_a_name_that_resolves_to_this_machine_is_not_called_and_the_try_fails(
-        self,
-        api: Api,
-        ctx: AppContext,
-        closed: tuple[AppContext, Api],
-        receivers: list[Receiver],
-        tmp_path: Path,
+        self, ctx: AppContext, closed: tuple[AppContext, Api], by_name: Receiver
     ) -> None:
-        # Registered while allowed (or before the name was pointed here): caught when sent.
-        receiver = Receiver(tmp_path, [])
-        sub = subscribe(api, "applicant", f"http://localhost:{receiver.port}/hook")
-        receiver.secrets = [sub["secret"]]
-        receivers.append(receiver.start())
-        api.create_case()
         strict, _ = closed
 
         with DeliveryWorker(strict, batch=5) as worker:
             tally = worker.run_once()
 
         assert (tally.delivered, tally.retried) == (0, 1)
-        assert receiver.records() == []
+        assert by_name.records() == []
         with unit_of_work(ctx.engine, write=False) as session:
             delivery = session.scalars(select(WebhookDelivery)).one()
         assert (delivery.state, delivery.attempts, delivery.last_status) == ("pending", 1, None)
@@ -158,14 +159,9 @@ class TestDelivery:
         )
 
     def test_when_allowed_the_request_reaches_the_resolved_address_under_the_url_s_host(
-        self, api: Api, ctx: AppContext, receivers: list[Receiver], tmp_path: Path
+        self, ctx: AppContext, by_name: Receiver
     ) -> None:
-        receiver = Receiver(tmp_path, [])
-        sub = subscribe(api, "applicant", f"http://localhost:{receiver.port}/hook")
-        receiver.secrets = [sub["secret"]]
-        receivers.append(receiver.start())
-        api.create_case()
-
+        receiver = by_name
         with DeliveryWorker(ctx, batch=5) as worker:
             assert worker.drain().delivered == 1
 
