@@ -22,14 +22,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from alembic import command
-from sqlalchemy import text
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from app.core.config import Settings  # noqa: E402
 from app.core.context import AppContext  # noqa: E402
-from app.core.migrations import alembic_config  # noqa: E402
+from tests.databases import migrate  # noqa: E402
 from tests.reliability.crash import CrashScenario, Findings, Load  # noqa: E402
 from tests.reliability.servers import Server  # noqa: E402
 
@@ -51,16 +48,6 @@ COLUMNS = (
     ("orphans rm", 10),
     ("op/s", 6),
 )
-
-
-def migrate(ctx: AppContext) -> None:
-    with ctx.engine.begin() as connection:
-        if ctx.engine.dialect.name == "postgresql":
-            connection.execute(text("DROP SCHEMA public CASCADE"))
-            connection.execute(text("CREATE SCHEMA public"))
-        config = alembic_config()
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
 
 
 def row(backend: str, f: Findings) -> str:
@@ -89,7 +76,7 @@ def run(backend: str, url: str | None, scratch: Path, load: Load) -> list[Findin
     database_url = url or f"sqlite:///{scratch / 'bench.db'}"
     settings = Settings(database_url=database_url, storage_dir=scratch / "documents")
     ctx = AppContext.from_settings(settings)
-    migrate(ctx)
+    migrate(ctx.settings, fresh=True)
     server = Server(database_url, settings.storage_dir, scratch, f"{backend}-server")
     server.start()
     results = []

@@ -20,7 +20,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from alembic import command
 from fastapi.testclient import TestClient
 from sqlalchemy import insert, text
 
@@ -32,24 +31,14 @@ from app.cases.models import Case  # noqa: E402
 from app.core.config import Settings  # noqa: E402
 from app.core.context import AppContext  # noqa: E402
 from app.core.db import unit_of_work  # noqa: E402
-from app.core.migrations import alembic_config  # noqa: E402
 from app.engine.roles import Role  # noqa: E402
 from app.events.models import Event  # noqa: E402
 from app.main import create_app  # noqa: E402
 from app.pipeline.repository import PipelineRepository  # noqa: E402
+from tests.databases import migrate  # noqa: E402
 
 PROVINCES = 20
 CHUNK = 5_000
-
-
-def migrate(ctx: AppContext) -> None:
-    with ctx.engine.begin() as connection:
-        if ctx.engine.dialect.name == "postgresql":
-            connection.execute(text("DROP SCHEMA public CASCADE"))
-            connection.execute(text("CREATE SCHEMA public"))
-        config = alembic_config()
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
 
 
 def fill(ctx: AppContext, n: int, seed: int = 7) -> tuple[str, str]:
@@ -127,7 +116,7 @@ def median_ms(run: Callable[[], object], times: int) -> float:
 def measure(url: str, n: int) -> list[tuple[str, float]]:
     settings = Settings(database_url=url, storage_dir=Path(tempfile.mkdtemp()) / "documents")
     ctx = AppContext.from_settings(settings)
-    migrate(ctx)
+    migrate(ctx.settings, fresh=True)
     council, applicant = fill(ctx, n)
     full_times = 3 if n >= 50_000 else 10
     rows: list[tuple[str, float]] = []

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import psycopg
 from alembic import command
-from sqlalchemy import make_url
+from sqlalchemy import make_url, text
 
 from app.core.config import Settings
 from app.core.db import create_db_engine
@@ -27,10 +27,14 @@ def migrated(url: str, root: Path) -> Settings:
     return settings
 
 
-def migrate(settings: Settings) -> None:
-    """Bring the database of `settings` to the newest migration."""
+def migrate(settings: Settings, *, fresh: bool = False) -> None:
+    """Bring the database of `settings` to the newest migration; with `fresh`, a PostgreSQL
+    database's `public` schema is dropped and rebuilt first (the benchmarks' scratch runs)."""
     engine = create_db_engine(settings)
     with engine.begin() as connection:
+        if fresh and engine.dialect.name == "postgresql":
+            connection.execute(text("DROP SCHEMA public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
         config = alembic_config()
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
