@@ -273,10 +273,11 @@ def gc(min_age: int, dry_run: bool) -> None:
     forget webhook deliveries and removed subscriptions past WEBHOOK_RETENTION_DAYS."""
     from datetime import timedelta
 
-    from app.core.db import create_db_engine, unit_of_work
+    from app.core.db import create_db_engine
     from app.core.models import utcnow
     from app.documents.gc import collect
     from app.documents.storage import DocumentStore
+    from app.idempotency import service as idempotency
     from app.webhooks import service as webhooks
 
     settings = get_settings()
@@ -287,6 +288,7 @@ def gc(min_age: int, dry_run: bool) -> None:
             engine, DocumentStore(settings.storage_dir), min_age=min_age, now=now, dry_run=dry_run
         )
         with unit_of_work(engine, write=not dry_run) as session:
+            keys = idempotency.delete_expired(session, now, dry_run=dry_run)
             before = now - timedelta(days=settings.webhook_retention_days)
             pruned = webhooks.prune(session, before=before, dry_run=dry_run)
     finally:
@@ -294,7 +296,7 @@ def gc(min_age: int, dry_run: bool) -> None:
     if dry_run:
         for found in result.files:
             click.echo(f"would remove {found.kind} {found.path} ({found.size} bytes)")
-    click.echo(f"{result.summary()}; {pruned.summary()}")
+    click.echo(f"{result.summary()}; {keys} expired idempotency keys; {pruned.summary()}")
 
 
 @workflow.command("draw")

@@ -10,6 +10,13 @@ import json
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 STREAMED_TYPES = (b"multipart/form-data",)
+# Room for the multipart framing and the form's other fields around an uploaded file.
+MULTIPART_ENVELOPE_BYTES = 64 * 1024
+
+
+def upload_body_limit(max_upload_bytes: int) -> int:
+    """The largest multipart body that can carry a file of the largest allowed size."""
+    return max_upload_bytes + MULTIPART_ENVELOPE_BYTES
 
 
 class BodySizeLimit:

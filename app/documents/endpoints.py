@@ -9,6 +9,7 @@ from app.core.context import AppContext
 from app.core.db import request_unit_of_work, unit_of_work
 from app.core.deps import Context, CurrentActor, DbSession, StreamingActor
 from app.core.errors import TooLarge
+from app.core.limits import upload_body_limit
 from app.documents import service
 from app.documents.filenames import content_disposition
 from app.documents.models import Document
@@ -16,9 +17,6 @@ from app.documents.multipart import ParsedUpload, receive_upload
 from app.documents.schemas import DocumentList, DocumentOut
 
 router = APIRouter(prefix="/api/v1/cases/{case_id}/documents", tags=["documents"])
-
-# Room for the multipart framing and the doc_type field around the file itself.
-ENVELOPE_BYTES = 64 * 1024
 
 UPLOAD_BODY = {
     "requestBody": {
@@ -63,7 +61,7 @@ async def upload_document(
     """Upload a document of one checklist type (multipart `doc_type` and `file`)."""
     limit = ctx.settings.max_upload_bytes
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit + ENVELOPE_BYTES:
+    if declared.isdigit() and int(declared) > upload_body_limit(limit):
         raise TooLarge(f"the upload exceeds the {limit}-byte limit", {"limit": limit})
     await run_in_threadpool(_precheck, ctx, actor, case_id)
     upload = await receive_upload(

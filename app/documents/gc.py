@@ -1,4 +1,4 @@
-"""Garbage collection: document files no row references, stale staging files, expired keys.
+"""Garbage collection of the document store: files no row references, stale staging files.
 
 An upload is streamed into `tmp/*.part`, moved to its content address and recorded in the
 same transaction; a process killed in between leaves a staging file, or a stored file that
@@ -22,15 +22,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, cast
 
-from sqlalchemy import ColumnElement, CursorResult, Engine, and_, delete, func, or_, select, text
+from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 
 from app.core.db import unit_of_work
 from app.documents.models import Document
 from app.documents.storage import DocumentStore
-from app.idempotency.models import IdempotencyKey
 
 SHA256_NAME = re.compile(r"[0-9a-f]{64}")
 SHARD = re.compile(r"[0-9a-f]{2}")
@@ -57,7 +55,6 @@ class Collection:
 
     dry_run: bool
     files: list[Garbage] = field(default_factory=list)
-    expired_keys: int = 0
 
     def count(self, kind: Kind) -> int:
         return sum(1 for f in self.files if f.kind is kind)
@@ -71,8 +68,7 @@ class Collection:
         verb = "would remove" if self.dry_run else "removed"
         return (
             f"{verb} {unreferenced + staging} files ({unreferenced} unreferenced, "
-            f"{staging} staging), {self.bytes} bytes; "
-            f"{self.expired_keys} expired idempotency keys"
+            f"{staging} staging), {self.bytes} bytes"
         )
 
 
@@ -88,27 +84,13 @@ def collect(
         unreferenced = _unreferenced(session, stored)
     if dry_run:
         result.files = unreferenced + staging
-        with unit_of_work(engine, write=False) as session:
-            expired = select(func.count()).select_from(IdempotencyKey).where(_expired(now))
-            result.expired_keys = int(session.scalar(expired) or 0)
         return result
     result.files = [g for g in staging if _remove(g, cutoff)]
     if unreferenced:
         with unit_of_work(engine, write=True) as session:
             _hold_writers(session)
             result.files += [g for g in _unreferenced(session, unreferenced) if _remove(g, cutoff)]
-    with unit_of_work(engine, write=True) as session:
-        deleted = session.execute(delete(IdempotencyKey).where(_expired(now)))
-        result.expired_keys = cast(CursorResult[Any], deleted).rowcount
     return result
-
-
-def _expired(now: datetime) -> ColumnElement[bool]:
-    # A key whose attempt still holds its lease is left to that attempt, however old.
-    return and_(
-        IdempotencyKey.expires_at < now,
-        or_(IdempotencyKey.locked_until.is_(None), IdempotencyKey.locked_until < now),
-    )
 
 
 def _hold_writers(session: Session) -> None:

@@ -22,14 +22,13 @@ from app.auth.service import authenticate
 from app.core.context import AppContext
 from app.core.db import HELD_TRANSACTION, HeldTransaction, unit_of_work
 from app.core.errors import AdmissionError, InvalidInput, TooLarge, Unauthenticated
+from app.core.limits import upload_body_limit
 from app.idempotency import service
 from app.idempotency.service import Claim, Fingerprint, KeyInUse, StoredResponse
 
 API_PREFIX = "/api/"
 SPOOL_IN_MEMORY_BYTES = 1024 * 1024
 CHUNK = 64 * 1024
-# Room for multipart framing around an upload of the largest allowed size.
-ENVELOPE_BYTES = 64 * 1024
 
 
 class Idempotency:
@@ -104,7 +103,7 @@ class Idempotency:
         media_type, options = parse_options_header(headers.get("content-type", ""))
         boundary = options.get(b"boundary") if media_type == b"multipart/form-data" else None
         fingerprint = Fingerprint(scope["method"], scope["path"], scope["query_string"], boundary)
-        limit = self.ctx.settings.max_upload_bytes + ENVELOPE_BYTES
+        limit = upload_body_limit(self.ctx.settings.max_upload_bytes)
         size = 0
         more = True
         while more:

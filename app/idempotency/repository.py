@@ -1,7 +1,7 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import ColumnElement, and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.idempotency.models import IdempotencyKey
@@ -47,12 +47,18 @@ class IdempotencyKeyRepository:
             )
         )
 
-    def delete_expired(self, now: datetime) -> int:
-        result = self.session.execute(
-            delete(IdempotencyKey).where(
-                IdempotencyKey.expires_at <= now,
-                # A running attempt keeps its key until it finishes or its lease runs out.
-                (IdempotencyKey.locked_until.is_(None)) | (IdempotencyKey.locked_until <= now),
-            )
+    @staticmethod
+    def _expired(now: datetime) -> ColumnElement[bool]:
+        return and_(
+            IdempotencyKey.expires_at <= now,
+            # A running attempt keeps its key until it finishes or its lease runs out.
+            or_(IdempotencyKey.locked_until.is_(None), IdempotencyKey.locked_until <= now),
         )
+
+    def count_expired(self, now: datetime) -> int:
+        found = select(func.count()).select_from(IdempotencyKey).where(self._expired(now))
+        return int(self.session.scalar(found) or 0)
+
+    def delete_expired(self, now: datetime) -> int:
+        result = self.session.execute(delete(IdempotencyKey).where(self._expired(now)))
         return int(result.rowcount)  # type: ignore[attr-defined]

@@ -200,9 +200,7 @@ def complete(session: Session, claimed: Claim, response: StoredResponse, now: da
 def record_refusal(engine: Engine, claimed: Claim, response: StoredResponse, now: datetime) -> None:
     """Store a refusal (4xx), whose request changed nothing, so that a retry gets it again."""
     with unit_of_work(engine) as session:
-        IdempotencyKeyRepository(session).complete(
-            claimed.row_id, claimed.attempt, response.columns(now)
-        )
+        complete(session, claimed, response, now)
 
 
 def release(engine: Engine, claimed: Claim) -> None:
@@ -211,5 +209,7 @@ def release(engine: Engine, claimed: Claim) -> None:
         IdempotencyKeyRepository(session).release(claimed.row_id, claimed.attempt)
 
 
-def delete_expired(session: Session, now: datetime) -> int:
-    return IdempotencyKeyRepository(session).delete_expired(now)
+def delete_expired(session: Session, now: datetime, *, dry_run: bool = False) -> int:
+    """Forget the keys past their expiry (`admission gc`); with `dry_run`, count them."""
+    repo = IdempotencyKeyRepository(session)
+    return repo.count_expired(now) if dry_run else repo.delete_expired(now)
