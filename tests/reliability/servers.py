@@ -35,21 +35,6 @@ def admission_env(database_url: str, storage_dir: Path) -> dict[str, str]:
     }
 
 
-def admission(
-    database_url: str, storage_dir: Path, *args: str, cwd: Path
-) -> subprocess.CompletedProcess[str]:
-    """Run one `admission` command to its end."""
-    return subprocess.run(
-        [*ADMISSION, *args],
-        env=admission_env(database_url, storage_dir),
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-
-
 class Server:
     """One `admission serve` process, in its own process group, logging to a file."""
 

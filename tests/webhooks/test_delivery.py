@@ -66,14 +66,6 @@ def deliveries(ctx: AppContext) -> list[WebhookDelivery]:
         return list(session.scalars(select(WebhookDelivery).order_by(WebhookDelivery.event_id)))
 
 
-def start_receiver(
-    receivers: list[Receiver], tmp_path: Path, secrets: list[str], mode: str = "never"
-) -> Receiver:
-    receiver = Receiver(tmp_path, secrets, mode)
-    receivers.append(receiver.start())
-    return receiver
-
-
 def subscribed_receiver(
     api: Api, receivers: list[Receiver], tmp_path: Path, mode: str, **kw: Any
 ) -> tuple[Receiver, dict[str, Any]]:
