@@ -48,7 +48,7 @@ def org() -> None:
 def org_create(slug: str, name: str, kind: str) -> None:
     """Register an organisation."""
     from app.auth.service import create_organisation
-    from app.core.context import AppContext
+    from app.context import AppContext
 
     ctx = AppContext.from_settings(get_settings())
     try:
@@ -79,7 +79,7 @@ def token_create(org_slug: str, role: str, label: str | None, expires_in_days: i
     from datetime import timedelta
 
     from app.auth.service import issue_token
-    from app.core.context import AppContext
+    from app.context import AppContext
     from app.core.models import utcnow
 
     ctx = AppContext.from_settings(get_settings())
@@ -100,7 +100,7 @@ def token_create(org_slug: str, role: str, label: str | None, expires_in_days: i
 def token_list(org_slug: str) -> None:
     """List an organisation's tokens (prefixes only; the tokens themselves are not kept)."""
     from app.auth.service import list_tokens
-    from app.core.context import AppContext
+    from app.context import AppContext
     from app.core.models import utcnow
 
     ctx = AppContext.from_settings(get_settings())
@@ -122,7 +122,7 @@ def token_list(org_slug: str) -> None:
 def token_revoke(prefix: str) -> None:
     """Revoke a token; requests with it fail from then on."""
     from app.auth.service import revoke_token
-    from app.core.context import AppContext
+    from app.context import AppContext
 
     ctx = AppContext.from_settings(get_settings())
     try:
@@ -137,7 +137,7 @@ def token_revoke(prefix: str) -> None:
 @click.option("--demo", is_flag=True, required=True, help="Load the demo Chain.")
 def seed(demo: bool) -> None:
     """Load the demo data: the Chain's members and applicants, with one token per organisation."""
-    from app.core.context import AppContext
+    from app.context import AppContext
     from app.demo.seed import seed_demo
 
     ctx = AppContext.from_settings(get_settings())
@@ -184,7 +184,7 @@ def _audit_key() -> bytes:
 @audit.command("verify")
 def audit_verify() -> None:
     """Recompute every case's hash chain; exit 1 naming each case and seq that does not verify."""
-    from app.core.context import AppContext
+    from app.context import AppContext
     from app.history.heads import check_all
 
     ctx = AppContext.from_settings(get_settings())
@@ -209,7 +209,7 @@ def audit_export_heads(output: str) -> None:
     """Write every case's chain head, signed with AUDIT_HMAC_KEY (HMAC-SHA256), as JSON."""
     import json
 
-    from app.core.context import AppContext
+    from app.context import AppContext
     from app.history.heads import export_heads
 
     key = _audit_key()
@@ -228,7 +228,7 @@ def audit_verify_heads(export_file: Any) -> None:
     """Check the database against a signed export; exit 1 naming each case and seq that differs."""
     import json
 
-    from app.core.context import AppContext
+    from app.context import AppContext
     from app.history.heads import BadExport, verify_heads
 
     key = _audit_key()
@@ -249,7 +249,7 @@ def audit_verify_heads(export_file: Any) -> None:
 @main.command()
 def sweep() -> None:
     """Announce cases and consultations that became overdue (one case.overdue event each)."""
-    from app.core.context import AppContext
+    from app.context import AppContext
     from app.deadlines.sweep import sweep as run_sweep
 
     ctx = AppContext.from_settings(get_settings())
@@ -276,8 +276,8 @@ def gc(min_age: int, dry_run: bool) -> None:
     from app.core.db import create_db_engine
     from app.core.models import utcnow
     from app.documents.gc import collect
-    from app.documents.storage import DocumentStore
     from app.idempotency import service as idempotency
+    from app.storage.local import DocumentStore
     from app.webhooks import service as webhooks
 
     settings = get_settings()
@@ -351,8 +351,8 @@ def worker(once: bool, batch: int) -> None:
     import signal
     import threading
 
-    from app.core.context import AppContext
-    from app.core.observability import configure_logging
+    from app.api.observability import configure_logging
+    from app.context import AppContext
     from app.webhooks.delivery import DeliveryWorker
 
     configure_logging()
@@ -378,7 +378,7 @@ def webhooks() -> None:
 @webhooks.command("list")
 def webhooks_list() -> None:
     """Every subscription, removed ones too, with its deliveries counted by state."""
-    from app.core.context import AppContext
+    from app.context import AppContext
     from app.webhooks.service import overview
 
     ctx = AppContext.from_settings(get_settings())
@@ -401,7 +401,7 @@ def webhooks_list() -> None:
 @click.option("--all", "everything", is_flag=True, help="Every dead delivery.")
 def webhooks_redrive(delivery_id: int | None, subscription_id: Any, everything: bool) -> None:
     """Send dead deliveries again: back to pending, due now, tries reset."""
-    from app.core.context import AppContext
+    from app.context import AppContext
     from app.webhooks.service import redrive
 
     if sum((delivery_id is not None, subscription_id is not None, everything)) != 1:
@@ -422,7 +422,7 @@ def serve(host: str, port: int) -> None:
     """Run the API and the dashboard."""
     import uvicorn
 
-    from app.core.observability import configure_logging
+    from app.api.observability import configure_logging
     from app.main import create_app
 
     configure_logging()

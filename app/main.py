@@ -13,27 +13,27 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.cases.endpoints import router as cases_router
-from app.consultations.endpoints import router as consultations_router
+from app.api.idempotency import Idempotency, document_header
+from app.api.limits import BodySizeLimit
+from app.api.observability import RequestContext, database_ready, render_metrics
+from app.api.routes.cases import router as cases_router
+from app.api.routes.consultations import router as consultations_router
+from app.api.routes.documents import router as documents_router
+from app.api.routes.events import router as events_router
+from app.api.routes.history import router as history_router
+from app.api.routes.letters import router as letters_router
+from app.api.routes.pipeline import router as pipeline_router
+from app.api.routes.portal import router as portal_router
+from app.api.routes.webhooks import router as webhooks_router
+from app.api.routes.workflows import router as workflows_router
+from app.api.security import FailureLimiter, log_refusal, request_id
+from app.context import AppContext
 from app.core.config import Settings, get_settings
-from app.core.context import AppContext
 from app.core.errors import AdmissionError, TooManyRequests
-from app.core.limits import BodySizeLimit
-from app.core.observability import RequestContext, database_ready, render_metrics
 from app.core.schemas import ErrorBody
-from app.core.security import FailureLimiter, log_refusal, request_id
 from app.deadlines.sweep import run_periodically
-from app.documents.endpoints import router as documents_router
-from app.engine.endpoints import router as workflows_router
-from app.events.endpoints import router as events_router
-from app.history.endpoints import router as history_router
-from app.idempotency.middleware import Idempotency, document_header
-from app.letters.endpoints import router as letters_router
-from app.pipeline.endpoints import router as pipeline_router
-from app.portal.endpoints import router as portal_router
 from app.web.endpoints import install as install_dashboard
 from app.webhooks.delivery import DeliveryThread
-from app.webhooks.endpoints import router as webhooks_router
 
 log = logging.getLogger("admission")
 

@@ -24,8 +24,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from app.context import AppContext  # noqa: E402
 from app.core.config import Settings  # noqa: E402
-from app.core.context import AppContext  # noqa: E402
 from tests.databases import migrate  # noqa: E402
 from tests.reliability.crash import CrashScenario, Findings, Load  # noqa: E402
 from tests.reliability.servers import Server  # noqa: E402

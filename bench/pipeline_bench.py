@@ -28,8 +28,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from app.auth.actor import Actor  # noqa: E402
 from app.auth.service import create_organisation, issue_token  # noqa: E402
 from app.cases.models import Case  # noqa: E402
+from app.context import AppContext  # noqa: E402
 from app.core.config import Settings  # noqa: E402
-from app.core.context import AppContext  # noqa: E402
 from app.core.db import unit_of_work  # noqa: E402
 from app.engine.roles import Role  # noqa: E402
 from app.events.models import Event  # noqa: E402

@@ -14,8 +14,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
+from app.context import AppContext
 from app.core.config import Settings
-from app.core.context import AppContext
 from app.main import create_app
 from app.models import Base
 from tests import pg

@@ -7,6 +7,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.auth.models import Organisation
 from app.core.models import Base, UTCDateTime, utcnow
+from app.core.text import fold
+
+# Fields that `q` searches, folded into `search_text`.
+SEARCHABLE = ("code", "applicant_name", "province", "address", "investor")
 
 
 class Case(Base):
@@ -56,6 +60,9 @@ class Case(Base):
     applicant_org: Mapped[Organisation] = relationship(lazy="raise")
 
     __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
+
+    def refresh_search_text(self) -> None:
+        self.search_text = fold(" ".join(str(getattr(self, f) or "") for f in SEARCHABLE))
 
 
 class DossierCodeSequence(Base):

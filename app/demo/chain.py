@@ -9,9 +9,9 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from app.calendar.working import VIETNAM
 from app.cases.schemas import CaseCreate, TransitionRequest, UnitKind
 from app.consultations.schemas import Verdict
-from app.deadlines.calendar import VIETNAM
 from app.engine.roles import OrgKind, Role
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from fpdf import FPDF
 
-from app.deadlines.calendar import VIETNAM
+from app.calendar.working import VIETNAM
 
 FONT = "DejaVu"
 NATIONAL_TITLE = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"

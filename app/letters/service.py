@@ -13,13 +13,13 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from app import access
 from app.auth.actor import Actor
 from app.auth.repository import OrganisationRepository
-from app.cases import service as cases
+from app.calendar.working import VIETNAM
 from app.cases.models import Case
-from app.core.context import AppContext
+from app.context import AppContext
 from app.core.errors import InvalidInput, NotFound
-from app.deadlines.calendar import VIETNAM
 from app.documents import service as documents
 from app.documents.models import Document
 from app.documents.repository import DocumentRepository
@@ -185,7 +185,7 @@ def render_again(
     session: Session, ctx: AppContext, actor: Actor, case_id: uuid.UUID, doc_id: uuid.UUID
 ) -> tuple[Reproduction, bytes]:
     """Render a letter again from the history entry that issued it."""
-    cases.load(session, ctx, actor, case_id)
+    access.load(session, ctx, actor, case_id)
     document = DocumentRepository(session).get(case_id, doc_id)
     if document is None or document.doc_type not in RENDERERS:
         raise NotFound("no such letter")

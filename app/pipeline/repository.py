@@ -4,8 +4,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, Row, and_, case, func, select, true
 from sqlalchemy.orm import Session
 
+from app.access import visible_cases
 from app.auth.actor import Actor
-from app.cases.access import visible_cases
 from app.cases.models import Case
 from app.events.models import Event
 

@@ -12,10 +12,10 @@ from functools import cache
 from sqlalchemy.orm import Session
 
 from app.auth.actor import Actor
+from app.calendar.working import local_today
 from app.cases.views import is_overdue
-from app.core.context import AppContext
+from app.context import AppContext
 from app.core.schemas import Localised
-from app.deadlines.calendar import local_today
 from app.deadlines.clock import overdue_days
 from app.engine.loader import WorkflowRegistry
 from app.engine.roles import Role

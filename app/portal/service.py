@@ -6,11 +6,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from app import access
 from app.auth.actor import Actor
 from app.auth.repository import OrganisationRepository
-from app.cases import service as cases
-from app.core.context import AppContext
-from app.deadlines.calendar import VIETNAM
+from app.calendar.working import VIETNAM
+from app.context import AppContext
 from app.documents.repository import DocumentRepository
 from app.engine.roles import Role
 from app.history.models import AuditEntry
@@ -33,7 +33,7 @@ def portal_time(value: datetime | date | str | None) -> str | None:
 
 
 def build(session: Session, ctx: AppContext, actor: Actor, case_id: uuid.UUID) -> PortalStatus:
-    record = cases.load(session, ctx, actor, case_id)
+    record = access.load(session, ctx, actor, case_id)
     case, definition = record.case, record.workflow.definition
     state = definition.states[case.state]
     types = definition.document_types

@@ -10,8 +10,8 @@ from fastapi.security import HTTPAuthorizationCredentials
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
+from app.api.deps import Context, DbSession, current_actor
 from app.auth.actor import Actor
-from app.core.deps import Context, DbSession, current_actor
 from app.core.errors import Forbidden, NotFound, Unauthenticated
 from app.web import views
 from app.web.i18n import LANGS, Lang, Words

@@ -10,8 +10,8 @@ import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
 
+from app.context import AppContext
 from app.core.config import Settings
-from app.core.context import AppContext
 from app.demo import seed
 from app.demo.pdf import placeholder_pdf
 from app.main import create_app

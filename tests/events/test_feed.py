@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from app.core.context import AppContext
+from app.context import AppContext
 from app.core.db import unit_of_work
 from app.events import endpoints as events_endpoints
 from app.events.service import emit

@@ -25,8 +25,8 @@ from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 from schemathesis.checks import CHECKS
 
+from app.context import AppContext
 from app.core.config import Settings
-from app.core.context import AppContext
 from app.main import create_app
 from tests.databases import migrate
 from tests.factories import Api, make_tokens

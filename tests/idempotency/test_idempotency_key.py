@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from app.cases.models import Case
-from app.core.context import AppContext
+from app.context import AppContext
 from app.core.db import unit_of_work
 from app.documents.models import Document
 from app.history.models import AuditEntry

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from app.core.context import AppContext
+from app.context import AppContext
 from app.pipeline import service as pipeline_service
 from tests.factories import SUBMIT_DOCUMENTS, Api, Clock
 from tests.pipeline.test_pipeline import api_counts, db_counts

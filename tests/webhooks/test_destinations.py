@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from app.core.context import AppContext
+from app.context import AppContext
 from app.core.db import unit_of_work
 from app.main import create_app
 from app.webhooks import destinations

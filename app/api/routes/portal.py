@@ -2,7 +2,7 @@ import uuid
 
 from fastapi import APIRouter
 
-from app.core.deps import Context, CurrentActor, DbSession
+from app.api.deps import Context, CurrentActor, DbSession
 from app.portal import service
 from app.portal.schemas import PortalStatus
 

@@ -17,12 +17,12 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.api.limits import upload_body_limit
 from app.auth.actor import Actor
 from app.auth.service import authenticate
-from app.core.context import AppContext
+from app.context import AppContext
 from app.core.db import HELD_TRANSACTION, HeldTransaction, unit_of_work
 from app.core.errors import AdmissionError, InvalidInput, TooLarge, Unauthenticated
-from app.core.limits import upload_body_limit
 from app.idempotency import service
 from app.idempotency.service import Claim, Fingerprint, KeyInUse, StoredResponse
 

@@ -2,7 +2,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response
 
-from app.core.deps import Context, CurrentActor, DbSession
+from app.api.deps import Context, CurrentActor, DbSession
 from app.pipeline import service
 from app.pipeline.schemas import PipelineOut
 

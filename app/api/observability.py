@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.cases.models import Case
-from app.core.context import AppContext
+from app.context import AppContext
 from app.core.db import unit_of_work
 from app.events.models import Event
 from app.webhooks.metrics import WebhookFigures

@@ -7,13 +7,13 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
+from app.api.security import FailureLimiter, client_address
 from app.auth.actor import Actor
 from app.auth.service import authenticate, record_use
-from app.core.context import AppContext
+from app.context import AppContext
 from app.core.db import request_unit_of_work, unit_of_work
 from app.core.errors import TooManyRequests, Unauthenticated
 from app.core.models import utcnow
-from app.core.security import FailureLimiter, client_address
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 

@@ -3,7 +3,7 @@ import uuid
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from app.core.deps import Context, CurrentActor, DbSession
+from app.api.deps import Context, CurrentActor, DbSession
 from app.letters import service
 
 router = APIRouter(prefix="/api/v1/cases/{case_id}/letters", tags=["documents"])

@@ -2,8 +2,8 @@ import uuid
 
 from fastapi import APIRouter
 
-from app.cases import service as cases
-from app.core.deps import Context, CurrentActor, DbSession
+from app import access
+from app.api.deps import Context, CurrentActor, DbSession
 from app.history import service
 from app.history.repository import HistoryRepository
 from app.history.schemas import ActorRef, HistoryEntryOut, HistoryOut, VerificationOut
@@ -16,7 +16,7 @@ def read_history(
     case_id: uuid.UUID, session: DbSession, ctx: Context, actor: CurrentActor
 ) -> HistoryOut:
     """Every recorded step of the case, oldest first, with its hash chain."""
-    cases.load(session, ctx, actor, case_id)
+    access.load(session, ctx, actor, case_id)
     return HistoryOut(
         items=[
             HistoryEntryOut(
@@ -42,7 +42,7 @@ def verify_history(
     case_id: uuid.UUID, session: DbSession, ctx: Context, actor: CurrentActor
 ) -> VerificationOut:
     """Recompute the case's hash chain and report the first entry that does not verify."""
-    cases.load(session, ctx, actor, case_id)
+    access.load(session, ctx, actor, case_id)
     result = service.verify(session, case_id)
     return VerificationOut(
         valid=result.valid, entries=result.entries, first_bad_seq=result.first_bad_seq

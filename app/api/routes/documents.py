@@ -4,12 +4,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse
 from starlette.concurrency import run_in_threadpool
 
+from app.api.deps import Context, CurrentActor, DbSession, StreamingActor
+from app.api.limits import upload_body_limit
 from app.auth.actor import Actor
-from app.core.context import AppContext
+from app.context import AppContext
 from app.core.db import request_unit_of_work, unit_of_work
-from app.core.deps import Context, CurrentActor, DbSession, StreamingActor
 from app.core.errors import TooLarge
-from app.core.limits import upload_body_limit
 from app.documents import service
 from app.documents.filenames import content_disposition
 from app.documents.models import Document

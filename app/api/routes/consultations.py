@@ -2,10 +2,10 @@ import uuid
 
 from fastapi import APIRouter
 
+from app.api.deps import Context, CurrentActor, DbSession
 from app.consultations import service
 from app.consultations.models import Consultation
 from app.consultations.schemas import AnswerRequest, ConsultationList, ConsultationOut
-from app.core.deps import Context, CurrentActor, DbSession
 from app.deadlines import clock
 
 router = APIRouter(prefix="/api/v1/cases/{case_id}/consultations", tags=["consultations"])

@@ -8,10 +8,10 @@ from fastapi import APIRouter, Header, Query, Request
 from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.concurrency import run_in_threadpool
 
+from app.api.deps import Context, StreamingActor
 from app.auth.actor import Actor
-from app.core.context import AppContext
+from app.context import AppContext
 from app.core.db import unit_of_work
-from app.core.deps import Context, StreamingActor
 from app.core.errors import InvalidInput
 from app.events.repository import EventRepository
 from app.events.schemas import EventOut, EventPage

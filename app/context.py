@@ -6,12 +6,12 @@ from datetime import date, datetime
 
 from sqlalchemy import Engine
 
+from app.calendar.working import WorkingCalendar, local_today
 from app.core.config import Settings
 from app.core.db import create_db_engine
 from app.core.models import utcnow
-from app.deadlines.calendar import WorkingCalendar, local_today
-from app.documents.storage import DocumentStore
 from app.engine.loader import WorkflowRegistry
+from app.storage.local import DocumentStore
 
 
 @dataclass

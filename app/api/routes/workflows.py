@@ -2,7 +2,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
 
-from app.core.deps import Context, CurrentActor
+from app.api.deps import Context, CurrentActor
 from app.core.errors import InvalidInput, NotFound
 from app.engine.diagram import render_svg
 

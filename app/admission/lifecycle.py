@@ -12,13 +12,13 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from app import access
 from app.auth.actor import Actor
-from app.cases import service as cases
 from app.cases.models import Case
 from app.cases.repository import CaseRepository
 from app.cases.schemas import AllowedAction, Missing, TransitionRequest
 from app.consultations import service as consultations
-from app.core.context import AppContext
+from app.context import AppContext
 from app.core.errors import Forbidden, InvalidInput, RequirementsMissing, TransitionNotAllowed
 from app.deadlines import clock
 from app.documents.repository import DocumentRepository
@@ -177,7 +177,7 @@ def _lacking(
 
 
 def allowed_actions(
-    session: Session, ctx: AppContext, actor: Actor, record: cases.CaseRecord
+    session: Session, ctx: AppContext, actor: Actor, record: access.CaseRecord
 ) -> list[AllowedAction]:
     """The actions the actor's role may fire from the case's state, with what each still lacks."""
     case, workflow = record.case, record.workflow
@@ -227,10 +227,10 @@ def fire(
     case_id: uuid.UUID,
     expected_version: int,
     request: TransitionRequest,
-) -> cases.CaseRecord:
-    record = cases.load(session, ctx, actor, case_id)
+) -> access.CaseRecord:
+    record = access.load(session, ctx, actor, case_id)
     case, workflow = record.case, record.workflow
-    cases.check_version(case, expected_version)
+    access.check_version(case, expected_version)
 
     everywhere = [t for t in workflow.definition.transitions if t.action == request.action]
     if not everywhere:
@@ -268,13 +268,13 @@ def fire(
         if name in taken and getattr(request, name) is not None
     }
     # Saving first takes the case's row: a concurrent transition now waits, then fails with 412.
-    cases.save(session, case, now)
+    access.save(session, case, now)
     firing = Firing(session, ctx, actor, case, workflow, request, now, recorded, clock_before)
     for effect in spec.effects:
         EFFECTS[effect](firing)
     if case.due_at is not None:
         recorded["due_at"] = case.due_at.isoformat()
-    cases.refresh_search_text(case)
+    case.refresh_search_text()
     session.flush()
     history.append(
         session,

@@ -3,7 +3,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from app.core.deps import Context, CurrentActor, DbSession
+from app.api.deps import Context, CurrentActor, DbSession
 from app.webhooks import service
 from app.webhooks.models import WebhookDelivery, WebhookSubscription
 from app.webhooks.schemas import (

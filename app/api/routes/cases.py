@@ -3,11 +3,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response
 
-from app.cases import lifecycle, service, views
+from app.admission import lifecycle, views
+from app.api.deps import Context, CurrentActor, DbSession
+from app.api.http import etag, version_from_if_match
+from app.cases import service
 from app.cases.repository import CaseFilters
 from app.cases.schemas import CaseCreate, CaseOut, CasePage, CaseUpdate, TransitionRequest
-from app.core.deps import Context, CurrentActor, DbSession
-from app.core.http import etag, version_from_if_match
 
 router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
 
