@@ -5,6 +5,7 @@ from typing import Any
 
 import click
 
+from app.admission.registry import build_context, load_workflows
 from app.core.config import get_settings
 from app.core.db import unit_of_work
 from app.core.errors import AdmissionError, WorkflowDefinitionError
@@ -48,9 +49,8 @@ def org() -> None:
 def org_create(slug: str, name: str, kind: str) -> None:
     """Register an organisation."""
     from app.auth.service import create_organisation
-    from app.context import AppContext
 
-    ctx = AppContext.from_settings(get_settings())
+    ctx = build_context(get_settings())
     try:
         with unit_of_work(ctx.engine) as session:
             created = create_organisation(session, slug=slug, name=name, kind=kind)
@@ -79,10 +79,9 @@ def token_create(org_slug: str, role: str, label: str | None, expires_in_days: i
     from datetime import timedelta
 
     from app.auth.service import issue_token
-    from app.context import AppContext
     from app.core.models import utcnow
 
-    ctx = AppContext.from_settings(get_settings())
+    ctx = build_context(get_settings())
     expires_at = utcnow() + timedelta(days=expires_in_days) if expires_in_days else None
     try:
         with unit_of_work(ctx.engine) as session:
@@ -100,10 +99,9 @@ def token_create(org_slug: str, role: str, label: str | None, expires_in_days: i
 def token_list(org_slug: str) -> None:
     """List an organisation's tokens (prefixes only; the tokens themselves are not kept)."""
     from app.auth.service import list_tokens
-    from app.context import AppContext
     from app.core.models import utcnow
 
-    ctx = AppContext.from_settings(get_settings())
+    ctx = build_context(get_settings())
     try:
         with unit_of_work(ctx.engine, write=False) as session:
             for t in list_tokens(session, org_slug):
@@ -122,9 +120,8 @@ def token_list(org_slug: str) -> None:
 def token_revoke(prefix: str) -> None:
     """Revoke a token; requests with it fail from then on."""
     from app.auth.service import revoke_token
-    from app.context import AppContext
 
-    ctx = AppContext.from_settings(get_settings())
+    ctx = build_context(get_settings())
     try:
         with unit_of_work(ctx.engine) as session:
             revoked = revoke_token(session, prefix)
@@ -137,10 +134,9 @@ def token_revoke(prefix: str) -> None:
 @click.option("--demo", is_flag=True, required=True, help="Load the demo Chain.")
 def seed(demo: bool) -> None:
     """Load the demo data: the Chain's members and applicants, with one token per organisation."""
-    from app.context import AppContext
     from app.demo.seed import seed_demo
 
-    ctx = AppContext.from_settings(get_settings())
+    ctx = build_context(get_settings())
     try:
         tokens = seed_demo(ctx)
     except AdmissionError as exc:
@@ -158,10 +154,9 @@ def workflow() -> None:
 @workflow.command("validate")
 def workflow_validate() -> None:
     """Load and check every file in the workflows directory."""
-    from app.engine.loader import WorkflowRegistry
 
     try:
-        registry = WorkflowRegistry.from_directory(get_settings().workflows_dir)
+        registry = load_workflows(get_settings().workflows_dir)
     except WorkflowDefinitionError as exc:
         _fail(str(exc))
     for wf in registry:
@@ -184,10 +179,9 @@ def _audit_key() -> bytes:
 @audit.command("verify")
 def audit_verify() -> None:
     """Recompute every case's hash chain; exit 1 naming each case and seq that does not verify."""
-    from app.context import AppContext
     from app.history.heads import check_all
 
-    ctx = AppContext.from_settings(get_settings())
+    ctx = build_context(get_settings())
     broken = cases = entries = 0
     with unit_of_work(ctx.engine, write=False) as session:
         for check in check_all(session):
@@ -209,11 +203,10 @@ def audit_export_heads(output: str) -> None:
     """Write every case's chain head, signed with AUDIT_HMAC_KEY (HMAC-SHA256), as JSON."""
     import json
 
-    from app.context import AppContext
     from app.history.heads import export_heads
 
     key = _audit_key()
-    ctx = AppContext.from_settings(get_settings())
+    ctx = build_context(get_settings())
     with unit_of_work(ctx.engine, write=False) as session:
         export = export_heads(session, key, ctx.now())
     with click.open_file(output, "w") as out:
@@ -228,11 +221,10 @@ def audit_verify_heads(export_file: Any) -> None:
     """Check the database against a signed export; exit 1 naming each case and seq that differs."""
     import json
 
-    from app.context import AppContext
     from app.history.heads import BadExport, verify_heads
 
     key = _audit_key()
-    ctx = AppContext.from_settings(get_settings())
+    ctx = build_context(get_settings())
     try:
         export = json.load(export_file)
         with unit_of_work(ctx.engine, write=False) as session:
@@ -249,10 +241,9 @@ def audit_verify_heads(export_file: Any) -> None:
 @main.command()
 def sweep() -> None:
     """Announce cases and consultations that became overdue (one case.overdue event each)."""
-    from app.context import AppContext
     from app.deadlines.sweep import sweep as run_sweep
 
-    ctx = AppContext.from_settings(get_settings())
+    ctx = build_context(get_settings())
     result = run_sweep(ctx)
     click.echo(
         f"{result.cases} cases and {result.consultations} consultations newly overdue announced"
@@ -312,10 +303,9 @@ def workflow_draw(
 ) -> None:
     """Draw a workflow version as SVG, generated from its file."""
     from app.engine.diagram import render_svg
-    from app.engine.loader import WorkflowRegistry
 
     try:
-        registry = WorkflowRegistry.from_directory(get_settings().workflows_dir)
+        registry = load_workflows(get_settings().workflows_dir)
     except WorkflowDefinitionError as exc:
         _fail(str(exc))
     try:
@@ -351,14 +341,13 @@ def worker(once: bool, batch: int) -> None:
     import signal
     import threading
 
-    from app.api.observability import configure_logging
-    from app.context import AppContext
+    from app.core.logging import configure_logging
     from app.webhooks.delivery import DeliveryWorker
 
     configure_logging()
     # One line per request would be noise (and URLs may carry a receiver's query secrets).
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    ctx = AppContext.from_settings(get_settings())
+    ctx = build_context(get_settings())
     stop = threading.Event()
     with DeliveryWorker(ctx, batch=batch) as delivery:
         if once:
@@ -378,10 +367,9 @@ def webhooks() -> None:
 @webhooks.command("list")
 def webhooks_list() -> None:
     """Every subscription, removed ones too, with its deliveries counted by state."""
-    from app.context import AppContext
     from app.webhooks.service import overview
 
-    ctx = AppContext.from_settings(get_settings())
+    ctx = build_context(get_settings())
     with unit_of_work(ctx.engine, write=False) as session:
         summaries = overview(session)
     for s in summaries:
@@ -401,12 +389,11 @@ def webhooks_list() -> None:
 @click.option("--all", "everything", is_flag=True, help="Every dead delivery.")
 def webhooks_redrive(delivery_id: int | None, subscription_id: Any, everything: bool) -> None:
     """Send dead deliveries again: back to pending, due now, tries reset."""
-    from app.context import AppContext
     from app.webhooks.service import redrive
 
     if sum((delivery_id is not None, subscription_id is not None, everything)) != 1:
         _fail("give exactly one of --delivery, --subscription, --all")
-    ctx = AppContext.from_settings(get_settings())
+    ctx = build_context(get_settings())
     try:
         with unit_of_work(ctx.engine) as session:
             moved = redrive(session, ctx, delivery_id=delivery_id, subscription_id=subscription_id)
@@ -422,7 +409,7 @@ def serve(host: str, port: int) -> None:
     """Run the API and the dashboard."""
     import uvicorn
 
-    from app.api.observability import configure_logging
+    from app.core.logging import configure_logging
     from app.main import create_app
 
     configure_logging()

@@ -3,10 +3,11 @@
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 
-from app.calendar.working import WorkingCalendar, local_today
+from app.calendar.working import WorkingCalendar
 from app.core.config import Settings
 from app.core.db import create_db_engine
 from app.core.models import utcnow
@@ -25,11 +26,11 @@ class AppContext:
     clock: Callable[[], datetime] = field(default=utcnow)
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> "AppContext":
+    def from_settings(cls, settings: Settings, workflows: WorkflowRegistry) -> "AppContext":
         return cls(
             settings=settings,
             engine=create_db_engine(settings),
-            workflows=WorkflowRegistry.from_directory(settings.workflows_dir),
+            workflows=workflows,
             store=DocumentStore(settings.storage_dir),
             calendar=WorkingCalendar.from_file(settings.calendar_file),
         )
@@ -37,5 +38,13 @@ class AppContext:
     def now(self) -> datetime:
         return self.clock()
 
+    @property
+    def zone(self) -> ZoneInfo:
+        """The one time zone of dates and times shown, deadlines and day boundaries."""
+        return ZoneInfo(self.settings.timezone)
+
+    def local_date(self, moment: datetime) -> date:
+        return moment.astimezone(self.zone).date()
+
     def today(self) -> date:
-        return local_today(self.now())
+        return self.local_date(self.now())

@@ -10,7 +10,14 @@ from app.cases.views import clock_of, summary
 from app.context import AppContext
 
 
-def detail(session: Session, ctx: AppContext, actor: Actor, record: CaseRecord) -> CaseOut:
+def detail(
+    session: Session,
+    ctx: AppContext,
+    actor: Actor,
+    record: CaseRecord,
+    present: set[str] | None = None,
+) -> CaseOut:
+    """The case read; `present` saves reading the documents on file when the caller has them."""
     case = record.case
     return CaseOut(
         **summary(record, ctx.today(), ctx.calendar).model_dump(),
@@ -20,5 +27,5 @@ def detail(session: Session, ctx: AppContext, actor: Actor, record: CaseRecord) 
         received_at=case.received_at,
         state_entered_at=case.state_entered_at,
         clock=clock_of(record, ctx.calendar),
-        allowed_actions=lifecycle.allowed_actions(session, ctx, actor, record),
+        allowed_actions=lifecycle.allowed_actions(session, ctx, actor, record, present),
     )

@@ -1,13 +1,12 @@
 """`Idempotency-Key` on POST requests to the API (see app/idempotency/service.py).
 
 The layer reads the whole body first (spooled to disk past a megabyte) to fingerprint it,
-claims the key, then runs the request inside a write transaction it holds open: the
-response is captured, stored in that transaction, committed with the request's changes,
-and only then sent. Refusals are stored after the fact (their request changed nothing);
-server errors give the key back.
+claims the key, then runs the request: the response is captured and stored in the
+request's own transaction, which `Transactions` (the layer outside this one) commits with
+the request's changes before the response goes out. Refusals are stored after the fact
+(their request changed nothing); server errors give the key back.
 """
 
-import json
 import tempfile
 from datetime import timedelta
 from typing import IO, Any
@@ -15,16 +14,17 @@ from typing import IO, Any
 from python_multipart.multipart import parse_options_header
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
+from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.api.auth import actor_of_async
+from app.api.errors import render_admission_error
 from app.api.limits import upload_body_limit
-from app.auth.actor import Actor
-from app.auth.service import authenticate
+from app.api.transaction import RequestTransaction, request_transaction
 from app.context import AppContext
-from app.core.db import HELD_TRANSACTION, HeldTransaction, unit_of_work
-from app.core.errors import AdmissionError, InvalidInput, TooLarge, Unauthenticated
+from app.core.errors import AdmissionError, IdempotencyKeyInUse, InvalidInput, TooLarge
 from app.idempotency import service
-from app.idempotency.service import Claim, Fingerprint, KeyInUse, StoredResponse
+from app.idempotency.service import Claim, Fingerprint, StoredResponse
 
 API_PREFIX = "/api/"
 SPOOL_IN_MEMORY_BYTES = 1024 * 1024
@@ -49,7 +49,7 @@ class Idempotency:
         try:
             await self._handle(scope, receive, send, headers)
         except AdmissionError as exc:
-            await _send_error(send, exc)
+            await render_admission_error(exc)(scope, receive, send)
 
     async def _handle(self, scope: Scope, receive: Receive, send: Send, headers: Headers) -> None:
         key = service.parse_key(headers[service.HEADER])
@@ -58,8 +58,9 @@ class Idempotency:
                 "Idempotency-Key must be 1 to 255 printable ASCII characters",
                 [{"field": "header.Idempotency-Key", "problem": "malformed"}],
             )
-        actor = await run_in_threadpool(self._actor, headers.get("authorization", ""))
-        if actor is None:
+        try:
+            actor = await actor_of_async(HTTPConnection(scope))
+        except AdmissionError:
             # Not authenticated: the API answers 401 itself, and there is no one to key by.
             await self.app(scope, receive, send)
             return
@@ -86,16 +87,6 @@ class Idempotency:
             response = await self._run(scope, body, outcome)
             await _send_stored(send, response, replayed=False)
 
-    def _actor(self, authorization: str) -> Actor | None:
-        scheme, _, token = authorization.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            return None
-        try:
-            with unit_of_work(self.ctx.engine, write=False) as session:
-                return authenticate(session, token.strip())
-        except Unauthenticated:
-            return None
-
     async def _spool(
         self, scope: Scope, receive: Receive, headers: Headers, body: IO[bytes]
     ) -> str:
@@ -121,45 +112,43 @@ class Idempotency:
         return fingerprint.hexdigest()
 
     async def _run(self, scope: Scope, body: IO[bytes], claimed: Claim) -> StoredResponse:
-        """Run the request in a held transaction; commit it with the response, or not at all."""
-        held = HeldTransaction(self.ctx.engine)
-        state = scope.setdefault("state", {})
-        state[HELD_TRANSACTION] = held
+        """Run the request; store its response in its own transaction, or give the key back."""
+        transaction = request_transaction(scope)
         captured = _Captured()
         try:
-            try:
-                await self.app(scope, _replay(body), captured.send)
-                response = captured.response()
-                if response.status < 400:
-                    await run_in_threadpool(_commit, self.ctx, held, claimed, response)
-                    return response
-            except BaseException:
-                await run_in_threadpool(_abandon, self.ctx, held, claimed)
-                raise
-            if response.status >= 500:
-                await run_in_threadpool(_abandon, self.ctx, held, claimed)
-            else:
-                await run_in_threadpool(held.session.rollback)
-                await run_in_threadpool(
-                    service.record_refusal, self.ctx.engine, claimed, response, self.ctx.now()
-                )
-            return response
-        finally:
-            del state[HELD_TRANSACTION]
-            await run_in_threadpool(held.close)
+            await self.app(scope, _replay(body), captured.send)
+        except BaseException:
+            await run_in_threadpool(_abandon, self.ctx, transaction, claimed)
+            raise
+        response = captured.response()
+        if response.status < 400:
+            await run_in_threadpool(_complete, self.ctx, transaction, claimed, response)
+        elif response.status >= 500:
+            await run_in_threadpool(_abandon, self.ctx, transaction, claimed)
+        else:
+            # The refusal changed nothing: end the request's transaction (and its lock)
+            # before storing the refusal in a transaction of its own.
+            await run_in_threadpool(transaction.finish, ok=False)
+            await run_in_threadpool(
+                service.record_refusal, self.ctx.engine, claimed, response, self.ctx.now()
+            )
+        return response
 
 
-def _commit(
-    ctx: AppContext, held: HeldTransaction, claimed: Claim, response: StoredResponse
+def _complete(
+    ctx: AppContext, transaction: RequestTransaction, claimed: Claim, response: StoredResponse
 ) -> None:
-    if not service.complete(held.session, claimed, response, ctx.now()):
-        raise KeyInUse("this attempt took too long and a retry took its Idempotency-Key", 1)
-    held.session.commit()
+    """Store the response with the change; `Transactions` commits both together."""
+    if not service.complete(transaction.session, claimed, response, ctx.now()):
+        transaction.finish(ok=False)
+        raise IdempotencyKeyInUse(
+            "this attempt took too long and a retry took its Idempotency-Key", 1
+        )
 
 
-def _abandon(ctx: AppContext, held: HeldTransaction, claimed: Claim) -> None:
+def _abandon(ctx: AppContext, transaction: RequestTransaction, claimed: Claim) -> None:
     """Nothing of this attempt commits; the key is free for a retry."""
-    held.session.rollback()
+    transaction.finish(ok=False)
     service.release(ctx.engine, claimed)
 
 
@@ -203,15 +192,6 @@ async def _send_stored(send: Send, response: StoredResponse, *, replayed: bool) 
         headers.append((b"idempotent-replayed", b"true"))
     await send({"type": "http.response.start", "status": response.status, "headers": headers})
     await send({"type": "http.response.body", "body": response.body})
-
-
-async def _send_error(send: Send, exc: AdmissionError) -> None:
-    headers: dict[str, Any] = {"content-type": "application/json"}
-    if isinstance(exc, KeyInUse):
-        headers["retry-after"] = str(exc.retry_after)
-    body = json.dumps(exc.body()).encode()
-    pairs = [(k, str(v)) for k, v in headers.items()]
-    await _send_stored(send, StoredResponse(exc.status, pairs, body), replayed=False)
 
 
 HEADER_PARAMETER = {

@@ -6,22 +6,17 @@ years are covered. The calendar is built once at start-up and kept on the `AppCo
 """
 
 import logging
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Self
-from zoneinfo import ZoneInfo
 
 import holidays
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
+from app.core.errors import CalendarError
 
 log = logging.getLogger("admission.deadlines")
-
-
-class CalendarError(Exception):
-    """The calendar file is malformed; the message names the file and the problem."""
 
 
 class _Strict(BaseModel):
@@ -155,7 +150,3 @@ class WorkingCalendar:
             f"({self.first_year}–{self.last_year}): only statutory holidays were counted, "
             "without the government's day swaps; update calendars/vietnam.yaml"
         )
-
-
-def local_today(now: datetime) -> date:
-    return now.astimezone(VIETNAM).date()

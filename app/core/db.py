@@ -1,6 +1,6 @@
 """Engine and session plumbing for SQLite (embedded default) and PostgreSQL."""
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -76,48 +76,41 @@ def writer_bind(engine: Engine) -> Engine:
     return engine.execution_options(**{WRITE_INTENT: True})
 
 
+# Key, in a session's `info`, of the callbacks to run once its transaction has committed.
+AFTER_COMMIT = "after_commit"
+
+
+def after_commit(session: Session, callback: Callable[[], object]) -> None:
+    """Run `callback` once the session's transaction has committed (never if it rolls back)."""
+    session.info.setdefault(AFTER_COMMIT, []).append(callback)
+
+
+def commit(session: Session) -> None:
+    """Commit, then run what was waiting for the commit."""
+    session.commit()
+    for callback in session.info.pop(AFTER_COMMIT, ()):
+        callback()
+
+
+def rollback(session: Session) -> None:
+    session.info.pop(AFTER_COMMIT, None)
+    session.rollback()
+
+
+def open_session(engine: Engine, *, write: bool) -> Session:
+    """A session for one transaction; a writer takes SQLite's write lock at BEGIN."""
+    return Session(bind=writer_bind(engine) if write else engine, expire_on_commit=False)
+
+
 @contextmanager
 def unit_of_work(engine: Engine, *, write: bool = True) -> Iterator[Session]:
     """One transaction: commit on success, roll back on any error."""
-    session = Session(bind=writer_bind(engine) if write else engine, expire_on_commit=False)
+    session = open_session(engine, write=write)
     try:
         yield session
-        session.commit()
+        commit(session)
     except BaseException:
-        session.rollback()
+        rollback(session)
         raise
     finally:
         session.close()
-
-
-# Key, in an ASGI scope's "state", of a write transaction held open for the request.
-HELD_TRANSACTION = "held_transaction"
-
-
-class HeldTransaction:
-    """A request's write transaction that the request itself must not commit.
-
-    The idempotency layer opens one when a POST carries an `Idempotency-Key`: the endpoint
-    writes through it as usual, then the layer stores the response in the same
-    transaction and commits both, so the key is complete exactly when the change is.
-    """
-
-    def __init__(self, engine: Engine) -> None:
-        self.session = Session(bind=writer_bind(engine), expire_on_commit=False)
-
-    def close(self) -> None:
-        self.session.close()
-
-
-@contextmanager
-def request_unit_of_work(
-    state: Mapping[str, Any], engine: Engine, *, write: bool = True
-) -> Iterator[Session]:
-    """The request's one transaction: a held one if the request has it, else a fresh unit
-    of work. A held transaction is committed or rolled back by whoever holds it."""
-    held: HeldTransaction | None = state.get(HELD_TRANSACTION)
-    if held is not None and write:
-        yield held.session
-        return
-    with unit_of_work(engine, write=write) as session:
-        yield session

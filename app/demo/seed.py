@@ -17,7 +17,6 @@ from app.admission import lifecycle
 from app.auth.actor import Actor
 from app.auth.repository import OrganisationRepository
 from app.auth.service import create_organisation, issue_token
-from app.calendar.working import VIETNAM
 from app.cases import service as cases
 from app.cases.repository import CaseRepository
 from app.consultations import service as consultations
@@ -26,7 +25,17 @@ from app.consultations.schemas import AnswerRequest
 from app.context import AppContext
 from app.core.db import unit_of_work
 from app.core.errors import Conflict
-from app.demo.chain import CASES, ORGANISATIONS, Act, Answer, DaysAgo, DemoCase, File, Moment
+from app.demo.chain import (
+    CASES,
+    ORGANISATIONS,
+    VIETNAM,
+    Act,
+    Answer,
+    DaysAgo,
+    DemoCase,
+    File,
+    Moment,
+)
 from app.demo.pdf import placeholder_pdf
 from app.documents import service as documents
 from app.documents.repository import DocumentRepository

@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session
 from app import access
 from app.auth.actor import Actor
 from app.auth.repository import OrganisationRepository
-from app.calendar.working import VIETNAM
 from app.cases.models import Case
 from app.context import AppContext
 from app.core.errors import InvalidInput, NotFound
@@ -33,7 +32,7 @@ SHA_PREFIX = 16
 
 
 def fonts(ctx: AppContext) -> Fonts:
-    return Fonts(ctx.settings.letter_font, ctx.settings.letter_font_bold)
+    return Fonts(ctx.settings.letter_font, ctx.settings.letter_font_bold, ctx.zone)
 
 
 def _org_name(session: Session, org_id: int) -> str:
@@ -150,7 +149,7 @@ def _file(
     now: datetime,
 ) -> Document:
     """File the letter with the case; the transition saves the case, so no version bump here."""
-    stamp = now.astimezone(VIETNAM).strftime("%Y%m%d")
+    stamp = now.astimezone(ctx.zone).strftime("%Y%m%d")
     staged = ctx.store.stage_bytes(content)
     try:
         return documents.record_document(

@@ -12,7 +12,6 @@ from functools import cache
 from sqlalchemy.orm import Session
 
 from app.auth.actor import Actor
-from app.calendar.working import local_today
 from app.cases.views import is_overdue
 from app.context import AppContext
 from app.core.schemas import Localised
@@ -97,7 +96,7 @@ def build(
     cases = []
     days_in_state: dict[str, list[int]] = defaultdict(list)
     for row in repo.cases(actor, workflow, province):
-        days_in_state[row.state].append((today - local_today(row.state_entered_at)).days)
+        days_in_state[row.state].append((today - ctx.local_date(row.state_entered_at)).days)
         definition = ctx.workflows.get(row.workflow_key, row.workflow_version).definition
         # Trusted, typed values straight from the database: skip validation (100k rows).
         cases.append(

@@ -8,14 +8,13 @@ from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from app.auth.models import ApiToken, Organisation
-from app.calendar.working import VIETNAM
 from app.cases.models import Case
 from app.consultations.models import Consultation
 from app.context import AppContext
 from app.core.db import unit_of_work
 from app.core.errors import TransitionNotAllowed
 from app.demo import seed
-from app.demo.chain import DemoCase, act, ago
+from app.demo.chain import VIETNAM, DemoCase, act, ago
 from app.documents.models import Document
 from app.events.models import Event
 from app.history.models import AuditEntry

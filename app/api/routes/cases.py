@@ -98,6 +98,6 @@ def fire_transition(
 ) -> CaseOut:
     """Move a case along its workflow; all-or-nothing, guarded by `If-Match`."""
     expected = version_from_if_match(if_match)
-    record = lifecycle.fire(session, ctx, actor, case_id, expected, body)
-    response.headers["ETag"] = etag(record.case.version)
-    return views.detail(session, ctx, actor, record)
+    fired = lifecycle.fire(session, ctx, actor, case_id, expected, body)
+    response.headers["ETag"] = etag(fired.record.case.version)
+    return views.detail(session, ctx, actor, fired.record, present=fired.present)

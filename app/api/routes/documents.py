@@ -4,11 +4,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse
 from starlette.concurrency import run_in_threadpool
 
-from app.api.deps import Context, CurrentActor, DbSession, StreamingActor
+from app.api.deps import Context, CurrentActor, DbSession
 from app.api.limits import upload_body_limit
+from app.api.transaction import request_transaction
 from app.auth.actor import Actor
 from app.context import AppContext
-from app.core.db import request_unit_of_work, unit_of_work
+from app.core.db import unit_of_work
 from app.core.errors import TooLarge
 from app.documents import service
 from app.documents.filenames import content_disposition
@@ -56,7 +57,7 @@ def _out(document: Document, uploader: str) -> DocumentOut:
 
 @router.post("", status_code=201, openapi_extra=UPLOAD_BODY)
 async def upload_document(
-    case_id: uuid.UUID, request: Request, ctx: Context, actor: StreamingActor
+    case_id: uuid.UUID, request: Request, ctx: Context, actor: CurrentActor
 ) -> DocumentOut:
     """Upload a document of one checklist type (multipart `doc_type` and `file`)."""
     limit = ctx.settings.max_upload_bytes
@@ -82,8 +83,8 @@ def _store(
     request: Request, ctx: AppContext, actor: Actor, case_id: uuid.UUID, upload: ParsedUpload
 ) -> DocumentOut:
     # The request's one write transaction, opened only once the bytes are on disk.
-    with request_unit_of_work(request.scope.get("state", {}), ctx.engine) as session:
-        return _out(service.store_upload(session, ctx, actor, case_id, upload), actor.org_slug)
+    session = request_transaction(request.scope).session
+    return _out(service.store_upload(session, ctx, actor, case_id, upload), actor.org_slug)
 
 
 @router.get("")

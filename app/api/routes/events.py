@@ -8,7 +8,7 @@ from fastapi import APIRouter, Header, Query, Request
 from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.concurrency import run_in_threadpool
 
-from app.api.deps import Context, StreamingActor
+from app.api.deps import Context, CurrentActor
 from app.auth.actor import Actor
 from app.context import AppContext
 from app.core.db import unit_of_work
@@ -45,7 +45,7 @@ def _cursor(value: str, name: str) -> int:
 @router.get("")
 async def read_events(
     ctx: Context,
-    actor: StreamingActor,
+    actor: CurrentActor,
     after: Annotated[str, Query(description="The `next_cursor` of the previous page.")] = "0",
     wait: Annotated[float, Query(ge=0, description="Seconds to wait for news (at most 30).")] = 0,
 ) -> EventPage:
@@ -69,7 +69,7 @@ async def read_events(
 async def stream_events(
     request: Request,
     ctx: Context,
-    actor: StreamingActor,
+    actor: CurrentActor,
     after: Annotated[str | None, Query(description="Start after this event id.")] = None,
     last_event_id: Annotated[
         str | None, Header(description="Set by EventSource on resume.")
