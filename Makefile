@@ -22,3 +22,4 @@ lint: install
 	ruff format --check app tests migrations bench
 	ruff check app tests migrations bench
 	mypy app
+	lint-imports

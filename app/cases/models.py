@@ -20,6 +20,10 @@ class Case(Base):
     __table_args__ = (
         Index("ix_cases_state_created_at", "state", "created_at"),
         Index("ix_cases_created_at_id", "created_at", "id"),
+        # The pipeline's page: overdue first, then by due date (see app/pipeline).
+        Index("ix_cases_due_at_created_at_id", "due_at", "created_at", "id"),
+        # The pipeline's median time in each state.
+        Index("ix_cases_state_state_entered_at", "state", "state_entered_at"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)

@@ -16,12 +16,20 @@ def read_pipeline(
     actor: CurrentActor,
     workflow: Annotated[str | None, Query(description="Only this workflow key.")] = None,
     province: Annotated[str | None, Query(description="Only this province.")] = None,
+    limit: Annotated[int, Query(ge=1, le=service.MAX_PAGE)] = service.DEFAULT_PAGE,
+    cursor: Annotated[
+        str | None,
+        Query(max_length=200, description="The `next_cursor` of the previous page."),
+    ] = None,
     if_none_match: Annotated[str | None, Header()] = None,
 ) -> Response:
-    """Counts per state and every visible case with its due date, with an ETag for polling."""
-    tag = service.tag(session, ctx, actor, workflow, province)
+    """Counts, overdue counts and median days per state, and one page of cases (overdue
+    first, then by due date), with an ETag per page for polling."""
+    tag = service.tag(session, ctx, actor, workflow, province, f"{limit}:{cursor or ''}")
     headers = {"ETag": tag, "Cache-Control": "private, no-cache"}
     if service.matches(if_none_match, tag):
         return Response(status_code=304, headers=headers)
-    body = service.build(session, ctx, actor, workflow, province).model_dump_json()
+    body = service.build(
+        session, ctx, actor, workflow, province, cursor=cursor, limit=limit
+    ).model_dump_json()
     return Response(body, media_type="application/json", headers=headers)
