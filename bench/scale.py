@@ -1,0 +1,5 @@
+from bench.common import Bench
+
+
+def run(bench: Bench, backend: str = "") -> None:
+    pass
