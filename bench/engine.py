@@ -12,12 +12,12 @@ from pathlib import Path
 
 from transitions import Machine
 
-from bench.common import Bench
 from app.cases import lifecycle
 from app.cases.schemas import TransitionRequest
 from app.engine.loader import WorkflowRegistry
 from app.engine.roles import Role
 from app.engine.workflow import CaseToken, Workflow
+from bench.common import Bench
 
 WORKFLOWS = Path(__file__).resolve().parents[1] / "workflows"
 KEY = "qtsc-chain-admission"
@@ -40,10 +40,12 @@ def checks_and_fire(
         everywhere = [t for t in workflow.definition.transitions if t.action == request.action]
         assert any(role in t.roles for t in everywhere)
         spec = workflow.transition(state, request.action)
-        assert spec is not None and role in spec.roles
+        assert spec is not None
+        assert role in spec.roles
         missing = lifecycle._check_fields(spec, request)
         missing += [m for m in spec.documents if m not in present]
-        assert not spec.guards and not missing
+        assert not spec.guards
+        assert not missing
         return workflow.fire(CaseToken(state, None), request.action)
 
     return once

@@ -52,7 +52,9 @@ def parse_wrk(output: str) -> Load:
     seconds = _ms(requests.group(2) + requests.group(3)) / 1000
     percentiles = dict(re.findall(r"^\s+(50|99)(?:\.0+)?%\s+([\d.]+\w+)$", output, re.M))
     errors = 0
-    if socket := re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output):
+    if socket := re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
+    ):
         errors += sum(int(n) for n in socket.groups())
     if bad := re.search(r"Non-2xx or 3xx responses: (\d+)", output):
         errors += int(bad.group(1))

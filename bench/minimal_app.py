@@ -1,6 +1,6 @@
 """The reference of the request table: the smallest FastAPI app, one `async def` endpoint.
 
-    uvicorn bench.minimal_app:app --port 8001
+uvicorn bench.minimal_app:app --port 8001
 """
 
 from fastapi import FastAPI

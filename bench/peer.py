@@ -117,8 +117,8 @@ ROWS: dict[str, Callable[[Spiff, float], float]] = {
     "SpiffWorkflow, draft to member, stored between steps": lambda s, d: _steps_per_second(
         s, d, stored=True, site_visits=False
     ),
-    "SpiffWorkflow, record_site_visit ×8, serialised after each": lambda s, d: (
-        _steps_per_second(s, d, stored=False, site_visits=True)
+    "SpiffWorkflow, record_site_visit ×8, serialised after each": lambda s, d: _steps_per_second(
+        s, d, stored=False, site_visits=True
     ),
     "SpiffWorkflow, record_site_visit ×8, stored between steps": lambda s, d: _steps_per_second(
         s, d, stored=True, site_visits=True

@@ -87,7 +87,9 @@ def text_table(table: Table) -> str:
     out = [table.title, "-" * len(table.title)]
     for n, line in enumerate(grid):
         cells = [
-            cell.ljust(widths[i]) if i == 0 or i == len(line) - 1 and table.remarks else cell.rjust(widths[i])
+            cell.ljust(widths[i])
+            if i == 0 or i == len(line) - 1 and table.remarks
+            else cell.rjust(widths[i])
             for i, cell in enumerate(line)
         ]
         out.append("  ".join(cells).rstrip())
@@ -104,5 +106,7 @@ def markdown_table(table: Table) -> str:
     out.append("| " + " | ".join(grid[0]) + " |")
     out.append("|" + "|".join("---" if i == 0 else "---:" for i in range(len(grid[0]))) + "|")
     for line in grid[1:]:
-        out.append("| " + " | ".join(cell or "–" if i else cell for i, cell in enumerate(line)) + " |")
+        out.append(
+            "| " + " | ".join(cell or "–" if i else cell for i, cell in enumerate(line)) + " |"
+        )
     return "\n".join(out)

@@ -10,6 +10,7 @@ date, the machine, the versions, and per table the median of the runs with their
 """
 
 import argparse
+import contextlib
 import os
 import platform
 import sqlite3
@@ -105,10 +106,8 @@ def versions(bench: Bench) -> str:
     names = ["fastapi", "uvicorn", "sqlalchemy", "transitions", "httpx", "spiffworkflow"]
     found = [f"Python {platform.python_version()}"]
     for name in names:
-        try:
+        with contextlib.suppress(metadata.PackageNotFoundError):
             found.append(f"{name} {metadata.version(name)}")
-        except metadata.PackageNotFoundError:
-            pass
     found.append(f"SQLite {sqlite3.sqlite_version}")
     if bench.postgres is not None:
         import psycopg

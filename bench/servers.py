@@ -123,7 +123,15 @@ def running(process: Process) -> Iterator[Process]:
 def minimal_app(workdir: Path) -> Process:
     port = free_port()
     argv = [sys.executable, "-m", "uvicorn", "bench.minimal_app:app"]
-    argv += ["--host", "127.0.0.1", "--port", str(port), "--no-access-log", "--log-level", "warning"]
+    argv += [
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--no-access-log",
+        "--log-level",
+        "warning",
+    ]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     return Process(argv, env, workdir / "minimal.log", port)
 
