@@ -104,9 +104,9 @@ def markdown_table(table: Table) -> str:
     if table.note:
         out += [table.note, ""]
     out.append("| " + " | ".join(grid[0]) + " |")
-    out.append("|" + "|".join("---" if i == 0 else "---:" for i in range(len(grid[0]))) + "|")
+    figures = range(1, len(table.columns) + 1)
+    out.append("|" + "|".join("---:" if i in figures else "---" for i in range(len(grid[0]))) + "|")
     for line in grid[1:]:
-        out.append(
-            "| " + " | ".join(cell or "–" if i else cell for i, cell in enumerate(line)) + " |"
-        )
+        cells = [cell or "–" if i in figures else cell for i, cell in enumerate(line)]
+        out.append("| " + " | ".join(cells) + " |")
     return "\n".join(out)
