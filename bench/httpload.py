@@ -50,7 +50,9 @@ def parse_wrk(output: str) -> Load:
     if requests is None:
         raise RuntimeError(f"wrk printed no summary:\n{output}")
     seconds = _ms(requests.group(2) + requests.group(3)) / 1000
-    percentiles = dict(re.findall(r"^\s+(50|99)(?:\.0+)?%\s+([\d.]+\w+)$", output, re.M))
+    percentiles = dict(re.findall(r"^\s*(50|99)(?:\.0+)?%\s+(\S+)\s*$", output, re.M))
+    if set(percentiles) != {"50", "99"}:
+        raise RuntimeError(f"wrk printed no latency distribution:\n{output}")
     errors = 0
     if socket := re.search(
         r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
