@@ -2,7 +2,7 @@ PYTHON ?= python3
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint check
+.PHONY: install run test lint check bench
 
 install:
 	$(PYTHON) -m pip install --quiet --disable-pip-version-check -e ".[dev]"
@@ -23,3 +23,13 @@ lint: install
 	ruff check app tests migrations bench
 	mypy app
 	lint-imports
+
+## Every benchmark on SQLite and a throw-away PostgreSQL server; writes docs/performance.md.
+## BENCH_ARGS passes options, e.g. make bench BENCH_ARGS="--duration 3 --runs 1".
+VENV ?= .venv
+
+bench:
+	test -x $(VENV)/bin/python || python3 -m venv $(VENV)
+	$(VENV)/bin/python -c "import SpiffWorkflow, app" 2>/dev/null || \
+		$(VENV)/bin/pip install --quiet --disable-pip-version-check -e ".[dev,bench]"
+	$(VENV)/bin/python bench/run.py $(BENCH_ARGS)
