@@ -15,6 +15,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from app.admission.registry import load_workflows  # noqa: E402
 from app.engine.definition import RETURN_TO_REQUESTER, WorkflowDefinition  # noqa: E402
 
 OUTPUT = Path(__file__).with_name("qtsc-chain-admission.bpmn")

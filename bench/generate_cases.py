@@ -22,6 +22,7 @@ from typing import TextIO
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from app.admission.registry import load_workflows  # noqa: E402
 from app.engine.workflow import Workflow  # noqa: E402
 
 WORKFLOWS = Path(__file__).resolve().parents[1] / "workflows"
