@@ -405,13 +405,30 @@ def webhooks_redrive(delivery_id: int | None, subscription_id: Any, everything: 
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-def serve(host: str, port: int) -> None:
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Processes sharing the port; more than one needs PostgreSQL.",
+)
+def serve(host: str, port: int, workers: int) -> None:
     """Run the API and the dashboard."""
     import uvicorn
 
     from app.core.logging import configure_logging
-    from app.main import create_app
 
+    settings = get_settings()
+    if workers > 1 and settings.database_url.startswith("sqlite"):
+        _fail("--workers above 1 needs PostgreSQL: SQLite has one writer at a time")
     configure_logging()
     # Our JSON access line (with the request id) replaces uvicorn's.
-    uvicorn.run(create_app(get_settings()), host=host, port=port, access_log=False, log_config=None)
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        access_log=False,
+        log_config=None,
+    )
