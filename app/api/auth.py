@@ -3,20 +3,21 @@
 The endpoint's dependency (`CurrentActor`), the idempotency layer (which keys by the
 caller's organisation) and the dashboard's pages all call `actor_of`, which looks the bearer
 token up at most once per request and keeps the outcome — the actor, or the refusal — in the
-request's scope. The look-up is a short read of its own, outside the request's transaction,
-so that an upload streaming in holds no lock and recording a token's use never makes a read
-wait on a writer.
+request's scope. A read request looks the token up in its own read transaction; a write request
+in a short read of its own, so that an upload streaming in holds no lock. Recording a token's
+use is a short write of its own that never makes a request wait on another writer.
 """
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import HTTPConnection
 
 from app.api.security import FailureLimiter, client_address
+from app.api.transaction import TRANSACTION, RequestTransaction
 from app.auth.actor import Actor
 from app.auth.service import authenticate, record_use
 from app.context import AppContext
 from app.core.db import unit_of_work
 from app.core.errors import AdmissionError, TooManyRequests, Unauthenticated
+from app.core.threads import in_worker_thread
 
 # Keys, in an ASGI scope's "state", of the outcome of authenticating the request.
 ACTOR = "actor"
@@ -52,13 +53,22 @@ def authenticate_token(connection: HTTPConnection, token: str) -> Actor:
     if not token.strip():
         raise Unauthenticated("a bearer token is required")
     try:
-        with unit_of_work(ctx.engine, write=False) as session:
-            actor = authenticate(session, token.strip())
+        actor = _look_up(connection, ctx, token.strip())
     except Unauthenticated:
         limiter.record_failure(address)
         raise
     record_use(ctx.engine, actor, ctx.now())
     return actor
+
+
+def _look_up(connection: HTTPConnection, ctx: AppContext, token: str) -> Actor:
+    """A read request looks the token up in its own (read) transaction; a write request in
+    a short read of its own, so that its write transaction starts only when it writes."""
+    transaction = connection.scope.get("state", {}).get(TRANSACTION)
+    if isinstance(transaction, RequestTransaction) and not transaction.write:
+        return authenticate(transaction.session, token)
+    with unit_of_work(ctx.engine, write=False) as session:
+        return authenticate(session, token)
 
 
 def actor_of(connection: HTTPConnection) -> Actor:
@@ -71,7 +81,7 @@ async def actor_of_async(connection: HTTPConnection) -> Actor:
     if ACTOR in state:
         actor: Actor = state[ACTOR]
         return actor
-    return await run_in_threadpool(_resolve, connection)
+    return await in_worker_thread(_resolve, connection)
 
 
 def optional_actor(connection: HTTPConnection) -> Actor | None:

@@ -17,8 +17,10 @@ def get_context(request: Request) -> AppContext:
     return context
 
 
-def get_session(request: Request) -> Session:
-    """The request's one transaction (committed by `Transactions` before the response)."""
+async def get_session(request: Request) -> Session:
+    """The request's one transaction (committed by `Transactions` before the response).
+
+    Async because it does no I/O (the session opens on first use): no worker-thread hop."""
     return request_transaction(request.scope).session
 
 

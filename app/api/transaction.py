@@ -13,12 +13,12 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
-from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api.errors import render_admission_error, render_stale
 from app.core.db import commit, open_session, rollback
 from app.core.errors import AdmissionError
+from app.core.threads import in_worker_thread
 
 # Key, in an ASGI scope's "state", of the request's transaction.
 TRANSACTION = "transaction"
@@ -31,6 +31,10 @@ class RequestTransaction:
         self.write = write
         self._session: Session | None = None
         self.finished = False
+
+    @property
+    def opened(self) -> bool:
+        return self._session is not None
 
     @property
     def session(self) -> Session:
@@ -93,14 +97,18 @@ class Transactions:
         try:
             await self.app(scope, receive, send_after_commit)
         finally:
-            if not transaction.finished:
-                await run_in_threadpool(transaction.finish, ok=False)
+            if transaction.opened:
+                await in_worker_thread(transaction.finish, ok=False)
+            transaction.finish(ok=False)
 
 
 async def _finish(transaction: RequestTransaction, *, ok: bool) -> Any:
     """End the transaction; the error response to send instead if the commit failed."""
+    if not transaction.opened:
+        transaction.finish(ok=ok)  # nothing to end: no worker thread needed
+        return None
     try:
-        await run_in_threadpool(transaction.finish, ok=ok)
+        await in_worker_thread(transaction.finish, ok=ok)
     except StaleDataError:
         return render_stale()
     except AdmissionError as exc:

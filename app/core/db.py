@@ -1,5 +1,6 @@
 """Engine and session plumbing for SQLite (embedded default) and PostgreSQL."""
 
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,6 +16,10 @@ from app.core.config import Settings
 # Without it, two requests that both read and then write race to upgrade their
 # shared lock and one fails at once with "database is locked".
 WRITE_INTENT = "admission_write_intent"
+# Execution option: how long (ms) a SQLite writer waits for its turn (default: the busy timeout).
+WRITE_WAIT_MS = "admission_write_wait_ms"
+# Key, in a pooled connection's `info`, telling that it holds this process's writer turn.
+HOLDS_TURN = "admission_holds_writer_turn"
 
 
 def normalise_url(url: str) -> str:
@@ -59,10 +64,35 @@ def _sqlite_engine(url: str, settings: Settings) -> Engine:
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.close()
 
+    # SQLite has one writer at a time. Writers of this process queue for their turn here, in
+    # order and without sleeping, instead of polling the file lock with the busy handler's
+    # growing back-off (which gives waits of seconds under load). Writers of other processes
+    # still meet the file lock and its busy timeout.
+    turn = threading.Lock()
+
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        immediate = connection.get_execution_options().get(WRITE_INTENT, False)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        options = connection.get_execution_options()
+        if options.get(WRITE_INTENT, False):
+            wait_ms = options.get(WRITE_WAIT_MS, settings.sqlite_busy_timeout_ms)
+            if turn.acquire(timeout=wait_ms / 1000):
+                connection.info[HOLDS_TURN] = True
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            connection.exec_driver_sql("BEGIN")
+
+    def _end(connection: Any) -> None:
+        if connection.info.pop(HOLDS_TURN, False):
+            turn.release()
+
+    event.listen(engine, "commit", _end)
+    event.listen(engine, "rollback", _end)
+
+    @event.listens_for(engine.pool, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        # A connection given back with its transaction still open (reset by the pool).
+        if record is not None and record.info.pop(HOLDS_TURN, False):
+            turn.release()
 
     return engine
 
@@ -71,9 +101,13 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False, autoflush=False)
 
 
-def writer_bind(engine: Engine) -> Engine:
-    """The engine to use for a unit of work that will write."""
-    return engine.execution_options(**{WRITE_INTENT: True})
+def writer_bind(engine: Engine, *, wait_ms: int | None = None) -> Engine:
+    """The engine to use for a unit of work that will write; `wait_ms` bounds the wait for
+    SQLite's writer turn in this process (the busy timeout still bounds the file lock)."""
+    options: dict[str, Any] = {WRITE_INTENT: True}
+    if wait_ms is not None:
+        options[WRITE_WAIT_MS] = wait_ms
+    return engine.execution_options(**options)
 
 
 # Key, in a session's `info`, of the callbacks to run once its transaction has committed.
