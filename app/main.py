@@ -30,6 +30,7 @@ from app.cases.metrics import CaseFigures
 from app.context import AppContext
 from app.core.config import Settings, get_settings
 from app.deadlines.sweep import run_periodically
+from app.pipeline.cache import BodyCache
 from app.web.endpoints import install as install_dashboard
 from app.webhooks.delivery import DeliveryThread
 from app.webhooks.metrics import WebhookFigures
@@ -77,6 +78,7 @@ def create_app(settings: Settings | None = None, context: AppContext | None = No
         context.settings.auth_failure_limit, context.settings.auth_failure_window_seconds
     )
     app.state.figures = [CaseFigures(context), WebhookFigures(context)]
+    app.state.pipeline_bodies = BodyCache()
     # Listed innermost first. Idempotency writes the stored response in the request's
     # transaction, which `Transactions` then commits; both sit inside the body cap, so that
     # only bodies within it are read.
