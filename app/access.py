@@ -38,11 +38,19 @@ def visible_cases(actor: Actor) -> ColumnElement[bool]:
 
 
 @dataclass
-class CaseRecord:
-    """A case together with what is needed to show it: its applicant's slug and workflow."""
+class ListedCase:
+    """A case as lists show it, with its applicant's slug and its workflow version, None when
+    that version is not loaded (lists then show what the row has: see cases.views.summary)."""
 
     case: Case
     applicant_slug: str
+    workflow: Workflow | None
+
+
+@dataclass
+class CaseRecord(ListedCase):
+    """A case together with what is needed to show and change it: its workflow is loaded."""
+
     workflow: Workflow
 
 
@@ -68,11 +76,13 @@ def find_visible(
 def load(
     session: Session, ctx: AppContext, actor: Actor, case_id: uuid.UUID, *, lock: bool = False
 ) -> CaseRecord:
-    """The visible case `case_id`, or 404."""
+    """The visible case `case_id`, or 404; 503 if its workflow version is not loaded."""
     found = find_visible(session, actor, case_id, lock=lock)
     if found is None:
         raise NotFound("no such case")
     case, slug = found
+    # WorkflowUnavailable (503) when the case's version is not loaded: nothing about the case
+    # (its actions, requirements, document types) can be worked out without it.
     return CaseRecord(case, slug, ctx.workflows.get(case.workflow_key, case.workflow_version))
 
 

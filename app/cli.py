@@ -308,10 +308,7 @@ def workflow_draw(
         registry = load_workflows(get_settings().workflows_dir)
     except WorkflowDefinitionError as exc:
         _fail(str(exc))
-    try:
-        found = registry.latest(key) if version is None else registry.get(key, version)
-    except KeyError:
-        found = None
+    found = registry.latest(key) if version is None else registry.find(key, version)
     if found is None:
         _fail(f"no workflow {key!r}" + (f" version {version}" if version else ""))
         return
@@ -416,12 +413,23 @@ def serve(host: str, port: int, workers: int) -> None:
     """Run the API and the dashboard."""
     import uvicorn
 
+    from app.admission.registry import build_context
+    from app.cases.workflow_versions import check_at_startup
     from app.core.logging import configure_logging
+    from app.engine.pinned import UnloadedWorkflows
 
     settings = get_settings()
     if workers > 1 and settings.database_url.startswith("sqlite"):
         _fail("--workers above 1 needs PostgreSQL: SQLite has one writer at a time")
     configure_logging()
+    # Each app checks again as it starts; this gives a plain message and exit status first.
+    ctx = build_context(settings)
+    try:
+        check_at_startup(ctx)
+    except UnloadedWorkflows as exc:
+        _fail(f"refusing to start: {exc}")
+    finally:
+        ctx.engine.dispose()
     # Our JSON access line (with the request id) replaces uvicorn's.
     uvicorn.run(
         "app.main:create_app",

@@ -24,6 +24,8 @@ class Case(Base):
         Index("ix_cases_due_at_created_at_id", "due_at", "created_at", "id"),
         # The pipeline's median time in each state.
         Index("ix_cases_state_state_entered_at", "state", "state_entered_at"),
+        # The workflow versions in use, for the start-up and readiness check.
+        Index("ix_cases_workflow_key_version", "workflow_key", "workflow_version"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from app.access import CaseRecord, check_version, load, save
+from app.access import CaseRecord, ListedCase, check_version, load, save
 from app.auth.actor import Actor
 from app.cases.models import Case
 from app.cases.repository import CaseFilters, CaseRepository, Cursor
@@ -128,11 +128,11 @@ def list_page(
     filters: CaseFilters,
     cursor: str | None,
     limit: int,
-) -> tuple[list[CaseRecord], str | None]:
+) -> tuple[list[ListedCase], str | None]:
     after = decode_cursor(cursor) if cursor else None
     rows = CaseRepository(session).page(actor, filters, after, limit + 1)
     records = [
-        CaseRecord(case, slug, ctx.workflows.get(case.workflow_key, case.workflow_version))
+        ListedCase(case, slug, ctx.workflows.find(case.workflow_key, case.workflow_version))
         for case, slug in rows[:limit]
     ]
     next_cursor = encode_cursor(rows[limit - 1][0]) if len(rows) > limit else None
