@@ -45,7 +45,12 @@ def org() -> None:
 @click.option(
     "--kind", required=True, help="province, council, ministry, government, observer, operator"
 )
-def org_create(slug: str, name: str, kind: str) -> None:
+@click.option(
+    "--province",
+    default=None,
+    help="The province of an applicant (kind province) organisation; its dossiers take it.",
+)
+def org_create(slug: str, name: str, kind: str, province: str | None) -> None:
     """Register an organisation."""
     from app.auth.service import create_organisation
     from app.core.context import AppContext
@@ -53,8 +58,28 @@ def org_create(slug: str, name: str, kind: str) -> None:
     ctx = AppContext.from_settings(get_settings())
     try:
         with unit_of_work(ctx.engine) as session:
-            created = create_organisation(session, slug=slug, name=name, kind=kind)
-            click.echo(f"organisation {created.slug} ({created.kind}) created")
+            created = create_organisation(
+                session, slug=slug, name=name, kind=kind, province=province
+            )
+            where = f", {created.province}" if created.province else ""
+            click.echo(f"organisation {created.slug} ({created.kind}{where}) created")
+    except AdmissionError as exc:
+        _fail(f"{exc.message} {exc.details or ''}".strip())
+
+
+@org.command("set-province")
+@click.option("--slug", required=True)
+@click.option("--province", required=True)
+def org_set_province(slug: str, province: str) -> None:
+    """Record an applicant organisation's province (for organisations made before it was kept)."""
+    from app.auth.service import set_province
+    from app.core.context import AppContext
+
+    ctx = AppContext.from_settings(get_settings())
+    try:
+        with unit_of_work(ctx.engine) as session:
+            changed = set_province(session, slug=slug, province=province)
+            click.echo(f"organisation {changed.slug} belongs to {changed.province}")
     except AdmissionError as exc:
         _fail(f"{exc.message} {exc.details or ''}".strip())
 

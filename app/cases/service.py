@@ -10,12 +10,14 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.auth.actor import Actor
+from app.auth.repository import OrganisationRepository
 from app.cases.models import Case
 from app.cases.repository import CaseFilters, CaseRepository, Cursor
 from app.cases.schemas import CaseCreate, CaseUpdate
 from app.core.context import AppContext
 from app.core.errors import (
     ActionNotAllowedNow,
+    Conflict,
     Forbidden,
     InvalidInput,
     NotFound,
@@ -59,7 +61,32 @@ def check_version(case: Case, expected: int) -> None:
 
 
 def refresh_search_text(case: Case) -> None:
+    """Recompute the folded copies of the case's text: `search_text` (for `q`) and
+    `province_key` (for the `province` filter)."""
     case.search_text = fold(" ".join(str(getattr(case, f) or "") for f in SEARCHABLE))
+    case.province_key = fold(case.province or "")
+
+
+def applicant_province(session: Session, actor: Actor, named: str | None) -> str:
+    """The province of the actor's organisation, which its dossiers take.
+
+    A request may name it (written with or without diacritics, in any case); naming another
+    province is refused.
+    """
+    org = OrganisationRepository(session).by_id(actor.org_id)
+    province = org.province if org is not None else None
+    if province is None:
+        raise Conflict(
+            f"organisation {actor.org_slug!r} has no province on record; an operator records it"
+            " with `admission org set-province`",
+            {"province": "not recorded for the organisation"},
+        )
+    if named is not None and fold(named) != fold(province):
+        raise InvalidInput(
+            f"{actor.org_slug!r} files dossiers for {province}, not for {named!r}",
+            {"province": f"must be {province}, the applicant organisation's province"},
+        )
+    return province
 
 
 def save(session: Session, case: Case, now: datetime) -> None:
@@ -80,6 +107,7 @@ def create(session: Session, ctx: AppContext, actor: Actor, data: CaseCreate) ->
     workflow = ctx.workflows.latest(key)
     if workflow is None:
         raise InvalidInput(f"unknown workflow {key!r}", {"workflow": "unknown"})
+    province = applicant_province(session, actor, data.province)
     now = ctx.now()
     case = Case(
         workflow_key=workflow.key,
@@ -90,7 +118,8 @@ def create(session: Session, ctx: AppContext, actor: Actor, data: CaseCreate) ->
         state_entered_at=now,
         created_at=now,
         updated_at=now,
-        **data.model_dump(exclude={"workflow"}),
+        province=province,
+        **data.model_dump(exclude={"workflow", "province"}),
     )
     refresh_search_text(case)
     CaseRepository(session).add(case)
@@ -130,6 +159,8 @@ def update(
             raise InvalidInput(f"{name} cannot be cleared", {name: "required"})
     if not changes:
         raise InvalidInput("nothing to change", {"body": "empty"})
+    if "province" in changes:
+        changes["province"] = applicant_province(session, actor, changes["province"])
     for name, value in changes.items():
         setattr(case, name, value)
     now = ctx.now()

@@ -15,7 +15,9 @@ def read_pipeline(
     ctx: Context,
     actor: CurrentActor,
     workflow: Annotated[str | None, Query(description="Only this workflow key.")] = None,
-    province: Annotated[str | None, Query(description="Only this province.")] = None,
+    province: Annotated[
+        str | None, Query(description="Only this province; case and diacritics ignored.")
+    ] = None,
     if_none_match: Annotated[str | None, Header()] = None,
 ) -> Response:
     """Counts per state and every visible case with its due date, with an ETag for polling."""

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 from app.auth.actor import Actor
 from app.cases.access import visible_cases
 from app.cases.models import Case
+from app.core.text import fold
 from app.events.models import Event
 
 # Events that change nothing the pipeline shows (it shows no documents or opinions).
@@ -18,7 +19,7 @@ def _scope(actor: Actor, workflow: str | None, province: str | None) -> ColumnEl
     if workflow:
         conditions.append(Case.workflow_key == workflow)
     if province:
-        conditions.append(Case.province == province)
+        conditions.append(Case.province_key == fold(province))
     return and_(*conditions)
 
 
