@@ -23,6 +23,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol, TextIO
 
+from sqlalchemy.orm import Session
+
 from app.bulk.repository import BulkRepository, ExportFilters
 from app.bulk.rows import EXPORT_COLUMNS, Header, ImportRow, Problem, RowReader
 from app.cases.service import SEARCHABLE
@@ -33,6 +35,7 @@ from app.core.text import fold
 from app.engine.roles import Role
 from app.events.service import emit_many
 from app.history import service as history
+from app.history.repository import HistoryRepository
 
 CHUNK = 5000
 MAX_PROBLEMS = 50
@@ -228,7 +231,7 @@ class _Import:
             if fresh and not report.dry_run:
                 self._insert(session, repo, fresh)
 
-    def _insert(self, session: Any, repo: BulkRepository, fresh: list[ImportRow]) -> None:
+    def _insert(self, session: Session, repo: BulkRepository, fresh: list[ImportRow]) -> None:
         now = self.now
         cases: list[dict[str, Any]] = []
         entries: list[history.FirstEntry] = []
@@ -271,10 +274,11 @@ class _Import:
                 recorded["return_state"] = r.return_state
             entries.append(history.FirstEntry(case_id, IMPORTED, r.state, now, recorded))
             events.append((case_id, {"state": r.state, "version": 1, "code": r.code}))
-        repo.add_cases(cases)
-        history.start_chains(
-            session, entries, actor_org=IMPORT_ACTOR_ORG, actor_role=IMPORT_ACTOR_ROLE
+        chains = history.first_entries(
+            entries, actor_org=IMPORT_ACTOR_ORG, actor_role=IMPORT_ACTOR_ROLE
         )
+        repo.add_cases(cases)
+        HistoryRepository(session).add_many(chains)
         emit_many(session, IMPORTED_EVENT, events, at=now)
         repo.reserve_codes(r.code for r in fresh if r.code)
 

@@ -57,14 +57,15 @@ class FirstEntry:
     fields: dict[str, Any]
 
 
-def start_chains(
-    session: Session, entries: list[FirstEntry], *, actor_org: str, actor_role: str
-) -> None:
-    """Write the first entry (seq 1) of each of many new cases' chains in one statement.
+def first_entries(
+    entries: list[FirstEntry], *, actor_org: str, actor_role: str
+) -> list[dict[str, Any]]:
+    """The rows of the first entry (seq 1) of each of many new cases' chains, hashed.
 
     The hashes are those `append` computes, so the chains verify as any other; only the
     per-entry lookup of the previous entry is skipped, as a new case has none. The actor is
     named as text: a bulk import is done by an operator at the command line, not by a token.
+    Write them with `HistoryRepository.add_many`, in the cases' transaction.
     """
     rows = []
     for e in entries:
@@ -84,7 +85,7 @@ def start_chains(
         }
         row["hash"] = content_hash(row_content(row), GENESIS)
         rows.append(row)
-    HistoryRepository(session).add_many(rows)
+    return rows
 
 
 @dataclass(frozen=True)
