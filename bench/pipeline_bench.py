@@ -54,7 +54,9 @@ def fill(ctx: AppContext, n: int, seed: int = 7) -> tuple[str, str]:
         _, council = issue_token(session, org_slug="hdqlc", role="council")
         org_ids = []
         for i in range(PROVINCES):
-            org = create_organisation(session, slug=f"tinh-{i}", name=f"Tỉnh {i}", kind="province")
+            org = create_organisation(
+                session, slug=f"tinh-{i}", name=f"Tỉnh {i}", kind="province", province=f"Tỉnh {i}"
+            )
             org_ids.append(org.id)
         _, applicant = issue_token(session, org_slug="tinh-0", role="applicant")
     today = ctx.today()
@@ -83,6 +85,7 @@ def fill(ctx: AppContext, n: int, seed: int = 7) -> tuple[str, str]:
                     "applicant_org_id": org_ids[province],
                     "applicant_name": f"Khu CNTT tập trung số {i}",
                     "province": f"Tỉnh {province}",
+                    "province_key": f"tinh {province}",
                     "unit_kind": "concentrated_it_zone",
                     "search_text": f"khu cntt tap trung so {i}",
                     "due_at": due,

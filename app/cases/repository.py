@@ -10,6 +10,7 @@ from app.access import visible_cases
 from app.auth.actor import Actor
 from app.auth.models import Organisation
 from app.cases.models import Case, DossierCodeSequence
+from app.core.text import fold
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,7 @@ class CaseRepository:
         if filters.state:
             conditions.append(Case.state == filters.state)
         if filters.province:
-            conditions.append(Case.province == filters.province)
+            conditions.append(Case.province_key == fold(filters.province))
         if filters.applicant:
             conditions.append(Organisation.slug == filters.applicant)
         conditions.extend(

@@ -6,7 +6,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from app.auth.actor import Actor
-from app.history.chain import GENESIS, compute_hash, first_broken_seq
+from app.history.chain import GENESIS, compute_hash, content_hash, first_broken_seq, row_content
 from app.history.models import AuditEntry
 from app.history.repository import HistoryRepository
 
@@ -44,6 +44,48 @@ def append(
     entry.hash = compute_hash(entry, entry.prev_hash)
     repo.add(entry)
     return entry
+
+
+@dataclass(frozen=True)
+class FirstEntry:
+    """The first entry of a new case's chain, for `start_chains`."""
+
+    case_id: uuid.UUID
+    action: str
+    to_state: str
+    at: datetime
+    fields: dict[str, Any]
+
+
+def first_entries(
+    entries: list[FirstEntry], *, actor_org: str, actor_role: str
+) -> list[dict[str, Any]]:
+    """The rows of the first entry (seq 1) of each of many new cases' chains, hashed.
+
+    The hashes are those `append` computes, so the chains verify as any other; only the
+    per-entry lookup of the previous entry is skipped, as a new case has none. The actor is
+    named as text: a bulk import is done by an operator at the command line, not by a token.
+    Write them with `HistoryRepository.add_many`, in the cases' transaction.
+    """
+    rows = []
+    for e in entries:
+        row: dict[str, Any] = {
+            "case_id": e.case_id,
+            "seq": 1,
+            "action": e.action,
+            "from_state": None,
+            "to_state": e.to_state,
+            "actor_org": actor_org,
+            "actor_role": actor_role,
+            "at": e.at,
+            "comment": None,
+            "reason": None,
+            "fields": e.fields,
+            "prev_hash": GENESIS,
+        }
+        row["hash"] = content_hash(row_content(row), GENESIS)
+        rows.append(row)
+    return rows
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from app.access import visible_cases
 from app.auth.actor import Actor
 from app.cases.models import Case
+from app.core.text import fold
 from app.events.models import Event
 
 # The columns the board shows (plain rows, no ORM objects).
@@ -43,7 +44,7 @@ def _scope(actor: Actor, workflow: str | None, province: str | None) -> ColumnEl
     if workflow:
         conditions.append(Case.workflow_key == workflow)
     if province:
-        conditions.append(Case.province == province)
+        conditions.append(Case.province_key == fold(province))
     return and_(*conditions)
 
 

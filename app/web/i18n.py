@@ -82,6 +82,7 @@ ROLES: dict[str, tuple[str, str]] = {
 
 ACTIONS: dict[str, tuple[str, str]] = {
     "create": ("Tạo hồ sơ", "Created the dossier"),
+    "imported": ("Nhập từ sổ theo dõi hồ sơ", "Imported from the register"),
     "edit": ("Sửa thông tin hồ sơ", "Edited the dossier"),
     "submit": ("Nộp hồ sơ", "Submitted"),
     "withdraw": ("Rút hồ sơ", "Withdrew"),

@@ -123,11 +123,7 @@ def event_cases(body: Any) -> list[str]:
 # Roles that see every case: for them the "foreign" case is as visible as the own one.
 SCOPED = {"applicant": 404, "consulted": 404}
 READ = Rule(statuses(200), statuses(200, **SCOPED), case_path())
-NEW_CASE = {
-    "applicant_name": "Khu CNTT tập trung",
-    "province": "Cần Thơ",
-    "unit_kind": "ict_centre",
-}
+NEW_CASE = {"applicant_name": "Khu CNTT tập trung", "unit_kind": "ict_centre"}
 PUBLIC = statuses(200)
 
 # Routes anyone may call, with or without a token.

@@ -17,7 +17,9 @@ def read_pipeline(
     ctx: Context,
     actor: CurrentActor,
     workflow: Annotated[str | None, Query(description="Only this workflow key.")] = None,
-    province: Annotated[str | None, Query(description="Only this province.")] = None,
+    province: Annotated[
+        str | None, Query(description="Only this province; case and diacritics ignored.")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=service.MAX_PAGE)] = service.DEFAULT_PAGE,
     cursor: Annotated[
         str | None,
