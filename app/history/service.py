@@ -5,7 +5,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from app import access
 from app.auth.actor import Actor
+from app.engine.workflow import Workflow
 from app.history.chain import GENESIS, compute_hash, content_hash, first_broken_seq, row_content
 from app.history.models import AuditEntry
 from app.history.repository import HistoryRepository
@@ -99,3 +101,56 @@ def verify(session: Session, case_id: uuid.UUID) -> Verification:
     entries = HistoryRepository(session).for_case(case_id)
     bad = first_broken_seq(entries)
     return Verification(valid=bad is None, entries=len(entries), first_bad_seq=bad)
+
+
+@dataclass(frozen=True)
+class Line:
+    """One history entry as one reader sees it: `redacted` when its fields were narrowed
+    for that reader (the stored entry, which its hash covers, says more)."""
+
+    seq: int
+    action: str
+    from_state: str | None
+    to_state: str
+    actor_org: str
+    actor_role: str
+    at: datetime
+    comment: str | None
+    reason: str | None
+    fields: dict[str, Any]
+    prev_hash: str
+    hash: str
+    redacted: bool
+
+
+def for_reader(
+    session: Session, actor: Actor, workflow: Workflow, case_id: uuid.UUID
+) -> list[Line]:
+    """The case's history, oldest first, as `actor` may read it (`app.access.readable_fields`):
+    entries that are another ministry's are left out, names of other ministries narrowed."""
+    lines = []
+    for entry in HistoryRepository(session).for_case(case_id):
+        stored = entry.fields or {}
+        fields = access.readable_fields(
+            actor, workflow, by_org=entry.actor_org, by_role=entry.actor_role, fields=stored
+        )
+        if fields is None:
+            continue
+        lines.append(
+            Line(
+                seq=entry.seq,
+                action=entry.action,
+                from_state=entry.from_state,
+                to_state=entry.to_state,
+                actor_org=entry.actor_org,
+                actor_role=entry.actor_role,
+                at=entry.at,
+                comment=entry.comment,
+                reason=entry.reason,
+                fields=fields,
+                prev_hash=entry.prev_hash,
+                hash=entry.hash,
+                redacted=fields != stored,
+            )
+        )
+    return lines

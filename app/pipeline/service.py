@@ -59,7 +59,9 @@ def tag(
     transaction), when the date passes a due date (a case becomes overdue) and once a day
     (days in state grow). Read it before building the body, so that a body is never older
     than its tag."""
-    newest, upcoming = PipelineRepository(session).marker(actor, ctx.today(), workflow, province)
+    newest, upcoming = PipelineRepository(session).marker(
+        actor, ctx.today(), workflow, province, ctx.workflows
+    )
     parts = (
         BODY_SHAPE,
         _registry_signature(ctx.workflows),
