@@ -21,6 +21,7 @@ from app.core.errors import (
 from app.core.text import fold
 from app.engine.roles import Role
 from app.events.service import emit
+from app.history import actions
 from app.history import service as history
 
 DEFAULT_WORKFLOW = "qtsc-chain-admission"
@@ -35,6 +36,7 @@ def create(session: Session, ctx: AppContext, actor: Actor, data: CaseCreate) ->
         raise InvalidInput(f"unknown workflow {key!r}", {"workflow": "unknown"})
     now = ctx.now()
     case = Case(
+        id=uuid.uuid4(),
         workflow_key=workflow.key,
         workflow_version=workflow.version,
         state=workflow.definition.initial,
@@ -46,16 +48,16 @@ def create(session: Session, ctx: AppContext, actor: Actor, data: CaseCreate) ->
         **data.model_dump(exclude={"workflow"}),
     )
     case.refresh_search_text()
-    CaseRepository(session).add(case)
     history.append(
         session,
-        case_id=case.id,
+        case=case,
         actor=actor,
-        action="create",
+        action=actions.CREATE,
         from_state=None,
         to_state=case.state,
         at=now,
     )
+    CaseRepository(session).add(case)
     emit(session, "case.created", case.id, {"state": case.state, "version": case.version}, at=now)
     return CaseRecord(case, actor.org_slug, workflow)
 
@@ -86,17 +88,17 @@ def update(
     for name, value in changes.items():
         setattr(case, name, value)
     now = ctx.now()
-    save(session, case, now)
     history.append(
         session,
-        case_id=case.id,
+        case=case,
         actor=actor,
-        action="edit",
+        action=actions.EDIT,
         from_state=case.state,
         to_state=case.state,
         at=now,
         fields={"changed": sorted(changes)},
     )
+    save(session, case, now)
     emit(
         session,
         "case.updated",

@@ -1,9 +1,19 @@
 import uuid
+from typing import NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.cases.models import Case
 from app.history.models import AuditEntry
+
+
+class Head(NamedTuple):
+    """A case's recorded chain head: the seq and hash its newest entry must have."""
+
+    case_id: uuid.UUID
+    seq: int
+    hash: str
 
 
 class HistoryRepository:
@@ -17,20 +27,15 @@ class HistoryRepository:
             )
         )
 
-    def last(self, case_id: uuid.UUID) -> AuditEntry | None:
-        return self.session.scalar(
-            select(AuditEntry)
-            .where(AuditEntry.case_id == case_id)
-            .order_by(AuditEntry.seq.desc())
-            .limit(1)
+    def heads(self) -> list[Head]:
+        """Every case's recorded head, in a stable order (cases whose history is gone too)."""
+        rows = self.session.execute(
+            select(Case.id, Case.head_seq, Case.head_hash).order_by(Case.id)
         )
+        return [Head(*row) for row in rows]
 
-    def case_ids(self) -> list[uuid.UUID]:
-        """Every case that has a history, in a stable order."""
-        return list(
-            self.session.scalars(select(AuditEntry.case_id).distinct().order_by(AuditEntry.case_id))
-        )
-
-    def add(self, entry: AuditEntry) -> None:
-        self.session.add(entry)
-        self.session.flush()
+    def head(self, case_id: uuid.UUID) -> Head | None:
+        row = self.session.execute(
+            select(Case.id, Case.head_seq, Case.head_hash).where(Case.id == case_id)
+        ).first()
+        return Head(*row) if row else None

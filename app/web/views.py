@@ -16,8 +16,8 @@ from app.documents.repository import DocumentRepository
 from app.engine.diagram import render_svg
 from app.engine.workflow import Workflow
 from app.events.repository import EventRepository
+from app.history import service as history
 from app.history.models import AuditEntry
-from app.history.repository import HistoryRepository
 from app.pipeline import service as pipeline
 from app.pipeline.schemas import PipelineCase
 from app.web.i18n import Lang, Words
@@ -156,7 +156,7 @@ def case_page(
         summary=summary(record, ctx.today()),
         workflow=record.workflow,
         state_label=state.label.vi if lang == "vi" else state.label.en,
-        timeline=HistoryRepository(session).for_case(case_id),
+        timeline=history.visible_entries(session, actor, case_id),
         documents=_checklist(record.workflow, DocumentRepository(session).for_case(case_id), words),
         diagram=render_svg(record.workflow.definition, lang, current=record.case.state),
         cursor=cursor,
