@@ -13,6 +13,7 @@ from app.auth.repository import OrganisationRepository
 from app.context import AppContext
 from app.documents.repository import DocumentRepository
 from app.engine.roles import Role
+from app.history import actions
 from app.history import service as history_service
 from app.history.service import Line
 from app.portal.schemas import PortalDocument, PortalResult, PortalStatus, PortalSupplement
@@ -105,9 +106,12 @@ def _name(orgs: OrganisationRepository, slug: str) -> str:
 
 
 def _handling_unit(history: list[Line], name: Any) -> str | None:
-    """The agency that last acted on the dossier (the one holding it); none before intake."""
+    """The agency that last moved the dossier (the one holding it); none before intake.
+
+    Uploads and consultation answers are recorded too, but they do not hand the dossier on.
+    """
     for entry in reversed(history):
-        if entry.actor_role != Role.APPLICANT.value:
+        if entry.actor_role != Role.APPLICANT.value and entry.action not in actions.RECORDS:
             return str(name(entry.actor_org))
     return None
 

@@ -101,6 +101,14 @@ ACTIONS: dict[str, tuple[str, str]] = {
     "return_to_ministry": ("Trả lại Bộ TT&TT", "Returned to the Ministry"),
     "activate": ("Công nhận thành viên", "Activated as member"),
     "extend_deadline": ("Gia hạn", "Extended the deadline"),
+    "upload_document": ("Tải lên tài liệu", "Uploaded a document"),
+    "answer_consultation": ("Trả lời xin ý kiến", "Answered the consultation"),
+}
+
+VERDICTS: dict[str, tuple[str, str]] = {
+    "agree": ("Đồng ý", "Agrees"),
+    "agree_with_conditions": ("Đồng ý có điều kiện", "Agrees with conditions"),
+    "disagree": ("Không đồng ý", "Disagrees"),
 }
 
 
@@ -120,6 +128,10 @@ class Words:
 
     def role(self, name: str) -> str:
         pair = ROLES.get(name)
+        return pick(pair, self.lang) if pair else name
+
+    def verdict(self, name: str) -> str:
+        pair = VERDICTS.get(name)
         return pick(pair, self.lang) if pair else name
 
     def action(self, name: str) -> str:

@@ -341,7 +341,7 @@ class AdmissionMachine(RuleBasedStateMachine):
         self.check_outcome(response, expected)
         if expected.ok:
             assert consultation is not None
-            consultation.answered = True
+            self.model.answered(consultation)
 
     def check_outcome(self, response: Response, expected: Outcome) -> None:
         got = (response.status_code, None if expected.ok else response.json()["error"]["code"])

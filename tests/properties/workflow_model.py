@@ -376,6 +376,7 @@ class CaseModel:
         return Outcome(201)
 
     def uploaded(self, actor: Actor, doc_type: str) -> None:
+        self.history.append(("upload_document", self.state, self.state))
         self.documents.add(doc_type)
         if doc_type == self.workflow.opinion_document:
             for c in self.open_consultations():
@@ -400,3 +401,7 @@ class CaseModel:
         if consultation.closed or consultation.answered or not consultation.opinion:
             return refused(409, "not_allowed_in_state")
         return Outcome(200)
+
+    def answered(self, consultation: Consultation) -> None:
+        self.history.append(("answer_consultation", self.state, self.state))
+        consultation.answered = True

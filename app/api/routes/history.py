@@ -43,9 +43,10 @@ def read_history(
 def verify_history(
     case_id: uuid.UUID, session: DbSession, ctx: Context, actor: CurrentActor
 ) -> VerificationOut:
-    """Recompute the case's hash chain and report the first entry that does not verify."""
-    access.load(session, ctx, actor, case_id)
-    result = service.verify(session, case_id)
+    """Recompute the case's hash chain, compare it with the head the case records, and report
+    the first entry that does not verify (a changed, reordered or missing one, newest included)."""
+    record = access.load(session, ctx, actor, case_id)
+    result = service.verify(session, record.case)
     return VerificationOut(
         valid=result.valid, entries=result.entries, first_bad_seq=result.first_bad_seq
     )
