@@ -1,6 +1,7 @@
 """The `admission` command: set-up and operation of the service."""
 
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
@@ -46,15 +47,40 @@ def org() -> None:
 @click.option(
     "--kind", required=True, help="province, council, ministry, government, observer, operator"
 )
-def org_create(slug: str, name: str, kind: str) -> None:
+@click.option(
+    "--province",
+    default=None,
+    help="The province of an applicant (kind province) organisation; its dossiers take it.",
+)
+def org_create(slug: str, name: str, kind: str, province: str | None) -> None:
     """Register an organisation."""
     from app.auth.service import create_organisation
 
     ctx = build_context(get_settings())
     try:
         with unit_of_work(ctx.engine) as session:
-            created = create_organisation(session, slug=slug, name=name, kind=kind)
-            click.echo(f"organisation {created.slug} ({created.kind}) created")
+            created = create_organisation(
+                session, slug=slug, name=name, kind=kind, province=province
+            )
+            where = f", {created.province}" if created.province else ""
+            click.echo(f"organisation {created.slug} ({created.kind}{where}) created")
+    except AdmissionError as exc:
+        _fail(f"{exc.message} {exc.details or ''}".strip())
+
+
+@org.command("set-province")
+@click.option("--slug", required=True)
+@click.option("--province", required=True)
+def org_set_province(slug: str, province: str) -> None:
+    """Record an applicant organisation's province (for organisations made before it was kept)."""
+    from app.admission.registry import build_context
+    from app.auth.service import set_province
+
+    ctx = build_context(get_settings())
+    try:
+        with unit_of_work(ctx.engine) as session:
+            changed = set_province(session, slug=slug, province=province)
+            click.echo(f"organisation {changed.slug} belongs to {changed.province}")
     except AdmissionError as exc:
         _fail(f"{exc.message} {exc.details or ''}".strip())
 
@@ -308,10 +334,7 @@ def workflow_draw(
         registry = load_workflows(get_settings().workflows_dir)
     except WorkflowDefinitionError as exc:
         _fail(str(exc))
-    try:
-        found = registry.latest(key) if version is None else registry.get(key, version)
-    except KeyError:
-        found = None
+    found = registry.latest(key) if version is None else registry.find(key, version)
     if found is None:
         _fail(f"no workflow {key!r}" + (f" version {version}" if version else ""))
         return
@@ -402,6 +425,86 @@ def webhooks_redrive(delivery_id: int | None, subscription_id: Any, everything: 
     click.echo(f"{moved} dead deliveries back to pending")
 
 
+@main.group("import")
+def import_() -> None:
+    """Load existing records."""
+
+
+@import_.command("cases")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Check the file and count; write nothing.")
+def import_cases(file: Path, dry_run: bool) -> None:
+    """Load dossiers from a CSV file (UTF-8, header row) in their real states.
+
+    The whole file is checked first: if any row is bad, every problem is listed (the first
+    50) and nothing is imported. Rows whose id or code exists already are skipped.
+    """
+    from app.admission.registry import build_context
+    from app.bulk import progress
+    from app.bulk.service import import_cases as run_import
+
+    ctx = build_context(get_settings())
+    report = run_import(ctx, file, dry_run=dry_run, progress=progress.for_stream())
+    if not report.valid:
+        for problem in report.problems:
+            click.echo(str(problem))
+        shown = len(report.problems)
+        more = f" (the first {shown} shown)" if report.problem_count > shown else ""
+        click.echo(
+            f"{report.problem_count} problems in {report.bad_rows} rows{more}; nothing imported"
+        )
+        sys.exit(1)
+    if dry_run:
+        click.echo(
+            f"dry run: {report.rows} rows valid; {report.imported} would be imported,"
+            f" {report.skipped} skipped (already present); nothing written"
+        )
+    else:
+        click.echo(
+            f"{report.imported} cases imported, {report.skipped} rows skipped"
+            f" (already present), of {report.rows} rows"
+        )
+
+
+@main.group("export")
+def export() -> None:
+    """Write records out."""
+
+
+@export.command("cases")
+@click.option("--state", default=None, help="Only cases in this state.")
+@click.option("--workflow", default=None, help="Only cases of this workflow key.")
+@click.option("--province", default=None, help="Only this province (case, diacritics ignored).")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Default: stdout.",
+)
+def export_cases(
+    state: str | None, workflow: str | None, province: str | None, output: Path | None
+) -> None:
+    """Write the register of cases as CSV, in the columns `import cases` reads (with `id`)."""
+    from app.admission.registry import build_context
+    from app.bulk import progress
+    from app.bulk.repository import ExportFilters
+    from app.bulk.service import export_cases as run_export
+    from app.bulk.service import export_to_file
+
+    ctx = build_context(get_settings())
+    filters = ExportFilters(state=state, workflow=workflow, province=province)
+    show = progress.for_stream()
+    try:
+        if output is None:
+            written = run_export(ctx, sys.stdout, filters, progress=show)
+        else:
+            written = export_to_file(ctx, output, filters, progress=show)
+    except AdmissionError as exc:
+        _fail(exc.message)
+    click.echo(f"{written} cases exported", err=True)
+
+
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
@@ -416,12 +519,23 @@ def serve(host: str, port: int, workers: int) -> None:
     """Run the API and the dashboard."""
     import uvicorn
 
+    from app.admission.registry import build_context
+    from app.cases.workflow_versions import check_at_startup
     from app.core.logging import configure_logging
+    from app.engine.pinned import UnloadedWorkflows
 
     settings = get_settings()
     if workers > 1 and settings.database_url.startswith("sqlite"):
         _fail("--workers above 1 needs PostgreSQL: SQLite has one writer at a time")
     configure_logging()
+    # Each app checks again as it starts; this gives a plain message and exit status first.
+    ctx = build_context(settings)
+    try:
+        check_at_startup(ctx)
+    except UnloadedWorkflows as exc:
+        _fail(f"refusing to start: {exc}")
+    finally:
+        ctx.engine.dispose()
     # Our JSON access line (with the request id) replaces uvicorn's.
     uvicorn.run(
         "app.main:create_app",

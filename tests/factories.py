@@ -24,6 +24,9 @@ CHAIN: dict[str, tuple[str, str, str]] = {
     "admin": ("ops", "operator", "admin"),
 }
 
+# The province of each applicant organisation of the small Chain.
+PROVINCES: dict[str, str] = {"hau-giang": "Hậu Giang", "tien-giang": "Tiền Giang"}
+
 SUBMIT_DOCUMENTS = (
     "provincial_proposal",
     "membership_scheme",
@@ -38,7 +41,9 @@ def make_tokens(ctx: AppContext) -> dict[str, str]:
     tokens: dict[str, str] = {}
     with unit_of_work(ctx.engine) as session:
         for slug, kind in {(slug, kind) for slug, kind, _ in CHAIN.values()}:
-            create_organisation(session, slug=slug, name=slug.upper(), kind=kind)
+            create_organisation(
+                session, slug=slug, name=slug.upper(), kind=kind, province=PROVINCES.get(slug)
+            )
         for who, (slug, _, role) in CHAIN.items():
             _, tokens[who] = issue_token(session, org_slug=slug, role=role)
     return tokens
@@ -63,9 +68,9 @@ class Api:
         return headers
 
     def create_case(self, who: str = "applicant", **fields: Any) -> dict[str, Any]:
+        # No province: the dossier takes its applicant organisation's.
         body = {
             "applicant_name": "Khu Công nghệ số tỉnh Hậu Giang",
-            "province": "Hậu Giang",
             "unit_kind": "digital_technology_zone",
             "area_m2": 280000,
             **fields,

@@ -63,6 +63,9 @@ def cli(tmp_path: Path) -> Cli:
     return cli
 
 
+CAN_THO = ("--kind", "province", "--province", "Cần Thơ")
+
+
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
@@ -80,8 +83,10 @@ class TestSetUp:
             "UBND tỉnh Hậu Giang",
             "--kind",
             "province",
+            "--province",
+            "Hậu Giang",
         )
-        assert created == ["organisation hau-giang (province) created"]
+        assert created == ["organisation hau-giang (province, Hậu Giang) created"]
         token = cli.ok("token", "create", "--org", "hau-giang", "--role", "applicant")[-1]
         with cli.app() as client:
             body = {
@@ -107,15 +112,57 @@ class TestRefusals:
         assert cli.run("token", "create", "--org", "x", "--role", "viewer").returncode != 0
 
     def test_an_unknown_role_is_refused_and_no_token_is_printed(self, cli: Cli) -> None:
-        cli.ok("org", "create", "--slug", "can-tho", "--name", "UBND Cần Thơ", "--kind", "province")
+        cli.ok("org", "create", "--slug", "can-tho", "--name", "UBND Cần Thơ", *CAN_THO)
         done = cli.run("token", "create", "--org", "can-tho", "--role", "mayor")
         assert done.returncode != 0
         assert "unknown role 'mayor'" in done.stderr
         assert "qa_" not in done.stdout
         assert cli.ok("token", "list", "--org", "can-tho") == []
 
+    def test_a_province_organisation_without_its_province_is_refused(self, cli: Cli) -> None:
+        done = cli.run("org", "create", "--slug", "can-tho", "--name", "X", "--kind", "province")
+        assert done.returncode != 0
+        assert "--province" in done.stderr
+        assert cli.run("token", "create", "--org", "can-tho", "--role", "applicant").returncode != 0
+
+    def test_a_province_for_another_kind_of_organisation_is_refused(self, cli: Cli) -> None:
+        done = cli.run(
+            "org", "create", "--slug", "mic", "--name", "MIC", "--kind", "ministry",
+            "--province", "Hà Nội",
+        )  # fmt: skip
+        assert done.returncode != 0
+        assert "only a province organisation has a province" in done.stderr
+
+    def test_set_province_gives_an_organisation_made_without_one_its_province(
+        self, cli: Cli
+    ) -> None:
+        from sqlalchemy import update
+
+        from app.auth.models import Organisation
+        from app.core.db import create_db_engine
+
+        cli.ok("org", "create", "--slug", "can-tho", "--name", "UBND Cần Thơ", *CAN_THO)
+        engine = create_db_engine(cli.settings)
+        with engine.begin() as connection:  # as organisations made before provinces were kept
+            connection.execute(update(Organisation).values(province=None))
+        engine.dispose()
+        token = cli.ok("token", "create", "--org", "can-tho", "--role", "applicant")[-1]
+        body = {"applicant_name": "Khu CNTT tập trung Cần Thơ", "unit_kind": "ict_centre"}
+        with cli.app() as client:
+            refused = client.post("/api/v1/cases", json=body, headers=bearer(token))
+            assert refused.status_code == 409, refused.text
+            assert "set-province" in refused.json()["error"]["message"]
+
+        assert cli.ok("org", "set-province", "--slug", "can-tho", "--province", "Cần Thơ") == [
+            "organisation can-tho belongs to Cần Thơ"
+        ]
+        with cli.app() as client:
+            created = client.post("/api/v1/cases", json=body, headers=bearer(token))
+            assert created.status_code == 201, created.text
+            assert created.json()["province"] == "Cần Thơ"
+
     def test_a_role_the_organisation_cannot_hold_is_refused(self, cli: Cli) -> None:
-        cli.ok("org", "create", "--slug", "can-tho", "--name", "UBND Cần Thơ", "--kind", "province")
+        cli.ok("org", "create", "--slug", "can-tho", "--name", "UBND Cần Thơ", *CAN_THO)
         done = cli.run("token", "create", "--org", "can-tho", "--role", "council")
         assert done.returncode != 0
         assert "cannot hold the council role" in done.stderr

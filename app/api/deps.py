@@ -1,5 +1,6 @@
 """Request-scoped dependencies, as `Annotated` aliases used by every endpoint."""
 
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -17,14 +18,19 @@ def get_context(request: Request) -> AppContext:
     return context
 
 
-async def get_session(request: Request) -> Session:
-    """The request's one transaction (committed by `Transactions` before the response).
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """The request's one transaction, ended as soon as the endpoint returns (see
+    `app/api/transaction.py`); async, so that handing it over costs no worker thread."""
+    transaction = request_transaction(request.scope)
+    try:
+        yield transaction.session
+    except BaseException:
+        await transaction.end_of_endpoint(ok=False)
+        raise
+    await transaction.end_of_endpoint(ok=True)
 
-    Async because it does no I/O (the session opens on first use): no worker-thread hop."""
-    return request_transaction(request.scope).session
 
-
-DbSession = Annotated[Session, Depends(get_session)]
+DbSession = Annotated[Session, Depends(get_session, scope="function")]
 Context = Annotated[AppContext, Depends(get_context)]
 
 # Declares the bearer scheme in the OpenAPI document; `actor_of` reads the header itself.

@@ -114,6 +114,7 @@ class Idempotency:
     async def _run(self, scope: Scope, body: IO[bytes], claimed: Claim) -> StoredResponse:
         """Run the request; store its response in its own transaction, or give the key back."""
         transaction = request_transaction(scope)
+        transaction.held = True  # the response is stored in it, after the endpoint
         captured = _Captured()
         try:
             await self.app(scope, _replay(body), captured.send)

@@ -2,10 +2,13 @@
 
 `Transactions` (an ASGI layer) gives every HTTP request a `RequestTransaction`, whose session
 opens on first use (so a request that streams an upload in first takes no lock meanwhile).
-It commits just before the response starts, when the status is below 400, and rolls back
-otherwise; a response is therefore never sent for a change that did not commit. A layer
-inside it that must write in the same transaction after the endpoint ran (the idempotency
-layer stores the response there) does so before passing the response on.
+The transaction ends at the first of: the endpoint returned (`end_of_endpoint`, called by
+the session dependency: committed, or rolled back if the endpoint raised), unless a layer
+holds it; or the response starts (committed when the status is below 400, else rolled back).
+A response is therefore never sent for a change that did not commit, and SQLite's write lock
+is not held while the response is serialised. A layer that must write in the same transaction
+after the endpoint ran (the idempotency layer stores the response there) holds it, and
+writes before passing the response on.
 """
 
 from typing import Any
@@ -31,6 +34,8 @@ class RequestTransaction:
         self.write = write
         self._session: Session | None = None
         self.finished = False
+        # Set by a layer that writes in this transaction after the endpoint (idempotency).
+        self.held = False
 
     @property
     def opened(self) -> bool:
@@ -62,6 +67,11 @@ class RequestTransaction:
             raise
         finally:
             session.close()
+
+    async def end_of_endpoint(self, *, ok: bool) -> None:
+        """The endpoint is done: end the transaction now, unless a layer holds it."""
+        if self.opened and not self.held:
+            await in_worker_thread(self.finish, ok=ok)
 
 
 def request_transaction(scope: Scope) -> RequestTransaction:

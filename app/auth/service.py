@@ -22,19 +22,57 @@ log = logging.getLogger("admission.auth")
 # `last_used_at` is rewritten at most this often per token, so reads stay reads.
 USE_RECORD_INTERVAL = timedelta(minutes=1)
 RECORD_USE_WAIT_MS = 100
+# As long as `cases.province` and `organisations.province` hold.
+PROVINCE_MAX_LENGTH = 100
 
 
-def create_organisation(session: Session, *, slug: str, name: str, kind: str) -> Organisation:
+def create_organisation(
+    session: Session, *, slug: str, name: str, kind: str, province: str | None = None
+) -> Organisation:
+    """Register an organisation; an applicant (`province` kind) one names its province."""
     try:
         org_kind = OrgKind(kind)
     except ValueError:
         raise InvalidInput(
             f"unknown organisation kind {kind!r}", {"kind": [k.value for k in OrgKind]}
         ) from None
+    province = _province_for(org_kind, province)
     repo = OrganisationRepository(session)
     if repo.by_slug(slug) is not None:
         raise Conflict(f"organisation {slug!r} already exists")
-    return repo.add(Organisation(slug=slug, name=name, kind=org_kind.value))
+    return repo.add(Organisation(slug=slug, name=name, kind=org_kind.value, province=province))
+
+
+def set_province(session: Session, *, slug: str, province: str) -> Organisation:
+    """Record the province of an existing applicant organisation; its new dossiers take it."""
+    org = OrganisationRepository(session).by_slug(slug)
+    if org is None:
+        raise NotFound(f"no organisation {slug!r}")
+    org.province = _province_for(OrgKind(org.kind), province)
+    session.flush()
+    return org
+
+
+def _province_for(kind: OrgKind, province: str | None) -> str | None:
+    name = " ".join(province.split()) if province else None
+    if kind is OrgKind.PROVINCE:
+        if not name:
+            raise InvalidInput(
+                "an applicant province organisation needs its province (--province)",
+                {"province": "required"},
+            )
+        if len(name) > PROVINCE_MAX_LENGTH:
+            raise InvalidInput(
+                f"a province name has at most {PROVINCE_MAX_LENGTH} characters",
+                {"province": "too long"},
+            )
+        return name
+    if name:
+        raise InvalidInput(
+            f"only a province organisation has a province, not a {kind.value} one",
+            {"province": "not accepted for this kind"},
+        )
+    return None
 
 
 def issue_token(

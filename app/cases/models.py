@@ -24,6 +24,8 @@ class Case(Base):
         Index("ix_cases_due_at_created_at_id", "due_at", "created_at", "id"),
         # The pipeline's median time in each state.
         Index("ix_cases_state_state_entered_at", "state", "state_entered_at"),
+        # The workflow versions in use, for the start-up and readiness check.
+        Index("ix_cases_workflow_key_version", "workflow_key", "workflow_version"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
@@ -38,6 +40,10 @@ class Case(Base):
     applicant_org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
     applicant_name: Mapped[str] = mapped_column(String(300))
     province: Mapped[str] = mapped_column(String(100))
+    # `province` lower-case and without diacritics, for the `province` filter.
+    province_key: Mapped[str] = mapped_column(
+        String(100), index=True, default="", server_default=""
+    )
     unit_kind: Mapped[str] = mapped_column(String(40))
     area_m2: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
     address: Mapped[str | None] = mapped_column(String(500))
@@ -66,7 +72,10 @@ class Case(Base):
     __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
 
     def refresh_search_text(self) -> None:
+        """Recompute the folded copies of the case's text: `search_text` (for `q`) and
+        `province_key` (for the `province` filter)."""
         self.search_text = fold(" ".join(str(getattr(self, f) or "") for f in SEARCHABLE))
+        self.province_key = fold(self.province or "")
 
 
 class DossierCodeSequence(Base):

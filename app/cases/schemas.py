@@ -32,9 +32,17 @@ Area = Annotated[
 ]
 
 
+PROVINCE_DESCRIPTION = (
+    "The applicant organisation's province, which the dossier takes; optional. When given it"
+    " must be that province (case and diacritics aside): another one is refused with 422."
+)
+
+
 class CaseCreate(RequestModel):
     applicant_name: str = Text300
-    province: str = Field(min_length=1, max_length=100)
+    province: str | None = Field(
+        default=None, min_length=1, max_length=100, description=PROVINCE_DESCRIPTION
+    )
     unit_kind: UnitKind
     area_m2: Area = None
     address: str | None = Field(default=None, max_length=500)
@@ -46,7 +54,9 @@ class CaseCreate(RequestModel):
 
 class CaseUpdate(RequestModel):
     applicant_name: str | None = Field(default=None, min_length=1, max_length=300)
-    province: str | None = Field(default=None, min_length=1, max_length=100)
+    province: str | None = Field(
+        default=None, min_length=1, max_length=100, description=PROVINCE_DESCRIPTION
+    )
     unit_kind: UnitKind | None = None
     area_m2: Area = None
     address: str | None = Field(default=None, max_length=500)

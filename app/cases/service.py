@@ -7,14 +7,16 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from app.access import CaseRecord, check_version, load, save
+from app.access import CaseRecord, ListedCase, check_version, load, save
 from app.auth.actor import Actor
+from app.auth.repository import OrganisationRepository
 from app.cases.models import Case
 from app.cases.repository import CaseFilters, CaseRepository, Cursor
 from app.cases.schemas import CaseCreate, CaseUpdate
 from app.context import AppContext
 from app.core.errors import (
     ActionNotAllowedNow,
+    Conflict,
     Forbidden,
     InvalidInput,
 )
@@ -26,6 +28,28 @@ from app.history import service as history
 DEFAULT_WORKFLOW = "qtsc-chain-admission"
 
 
+def applicant_province(session: Session, actor: Actor, named: str | None) -> str:
+    """The province of the actor's organisation, which its dossiers take.
+
+    A request may name it (written with or without diacritics, in any case); naming another
+    province is refused.
+    """
+    org = OrganisationRepository(session).by_id(actor.org_id)
+    province = org.province if org is not None else None
+    if province is None:
+        raise Conflict(
+            f"organisation {actor.org_slug!r} has no province on record; an operator records it"
+            " with `admission org set-province`",
+            {"province": "not recorded for the organisation"},
+        )
+    if named is not None and fold(named) != fold(province):
+        raise InvalidInput(
+            f"{actor.org_slug!r} files dossiers for {province}, not for {named!r}",
+            {"province": f"must be {province}, the applicant organisation's province"},
+        )
+    return province
+
+
 def create(session: Session, ctx: AppContext, actor: Actor, data: CaseCreate) -> CaseRecord:
     if actor.role is not Role.APPLICANT:
         raise Forbidden("only an applicant province creates cases")
@@ -33,6 +57,7 @@ def create(session: Session, ctx: AppContext, actor: Actor, data: CaseCreate) ->
     workflow = ctx.workflows.latest(key)
     if workflow is None:
         raise InvalidInput(f"unknown workflow {key!r}", {"workflow": "unknown"})
+    province = applicant_province(session, actor, data.province)
     now = ctx.now()
     case = Case(
         workflow_key=workflow.key,
@@ -43,7 +68,8 @@ def create(session: Session, ctx: AppContext, actor: Actor, data: CaseCreate) ->
         state_entered_at=now,
         created_at=now,
         updated_at=now,
-        **data.model_dump(exclude={"workflow"}),
+        province=province,
+        **data.model_dump(exclude={"workflow", "province"}),
     )
     case.refresh_search_text()
     CaseRepository(session).add(case)
@@ -83,6 +109,8 @@ def update(
             raise InvalidInput(f"{name} cannot be cleared", {name: "required"})
     if not changes:
         raise InvalidInput("nothing to change", {"body": "empty"})
+    if "province" in changes:
+        changes["province"] = applicant_province(session, actor, changes["province"])
     for name, value in changes.items():
         setattr(case, name, value)
     now = ctx.now()
@@ -128,11 +156,11 @@ def list_page(
     filters: CaseFilters,
     cursor: str | None,
     limit: int,
-) -> tuple[list[CaseRecord], str | None]:
+) -> tuple[list[ListedCase], str | None]:
     after = decode_cursor(cursor) if cursor else None
     rows = CaseRepository(session).page(actor, filters, after, limit + 1)
     records = [
-        CaseRecord(case, slug, ctx.workflows.get(case.workflow_key, case.workflow_version))
+        ListedCase(case, slug, ctx.workflows.find(case.workflow_key, case.workflow_version))
         for case, slug in rows[:limit]
     ]
     next_cursor = encode_cursor(rows[limit - 1][0]) if len(rows) > limit else None

@@ -24,6 +24,8 @@ class DemoOrg:
     name: str
     kind: OrgKind
     role: Role
+    # An applicant organisation's province, which its dossiers take.
+    province: str | None = None
 
 
 @dataclass(frozen=True)
@@ -91,8 +93,8 @@ def act(at: Moment, by: str, action: str, **fields: Any) -> Act:
     return Act(at, by, TransitionRequest(action=action, **fields))
 
 
-def _province(slug: str, name: str) -> DemoOrg:
-    return DemoOrg(slug, name, OrgKind.PROVINCE, Role.APPLICANT)
+def _province(slug: str, name: str, province: str) -> DemoOrg:
+    return DemoOrg(slug, name, OrgKind.PROVINCE, Role.APPLICANT, province)
 
 
 ORGANISATIONS: tuple[DemoOrg, ...] = (
@@ -114,16 +116,16 @@ ORGANISATIONS: tuple[DemoOrg, ...] = (
     DemoOrg("vpcp", "Văn phòng Chính phủ", OrgKind.GOVERNMENT, Role.GOVERNMENT),
     DemoOrg("press", "Văn phòng báo chí – bảng theo dõi Chuỗi", OrgKind.OBSERVER, Role.VIEWER),
     DemoOrg("ops", "Bộ phận vận hành hệ thống", OrgKind.OPERATOR, Role.ADMIN),
-    _province("tp-hcm", "UBND Thành phố Hồ Chí Minh"),
-    _province("thua-thien-hue", "UBND tỉnh Thừa Thiên Huế"),
-    _province("binh-dinh", "UBND tỉnh Bình Định"),
-    _province("tien-giang", "UBND tỉnh Tiền Giang"),
-    _province("hau-giang", "UBND tỉnh Hậu Giang"),
-    _province("khanh-hoa", "UBND tỉnh Khánh Hòa"),
-    _province("can-tho", "UBND thành phố Cần Thơ"),
-    _province("binh-duong", "UBND tỉnh Bình Dương"),
-    _province("quang-ngai", "UBND tỉnh Quảng Ngãi"),
-    _province("ben-tre", "UBND tỉnh Bến Tre"),
+    _province("tp-hcm", "UBND Thành phố Hồ Chí Minh", "Hồ Chí Minh"),
+    _province("thua-thien-hue", "UBND tỉnh Thừa Thiên Huế", "Thừa Thiên Huế"),
+    _province("binh-dinh", "UBND tỉnh Bình Định", "Bình Định"),
+    _province("tien-giang", "UBND tỉnh Tiền Giang", "Tiền Giang"),
+    _province("hau-giang", "UBND tỉnh Hậu Giang", "Hậu Giang"),
+    _province("khanh-hoa", "UBND tỉnh Khánh Hòa", "Khánh Hòa"),
+    _province("can-tho", "UBND thành phố Cần Thơ", "Cần Thơ"),
+    _province("binh-duong", "UBND tỉnh Bình Dương", "Bình Dương"),
+    _province("quang-ngai", "UBND tỉnh Quảng Ngãi", "Quảng Ngãi"),
+    _province("ben-tre", "UBND tỉnh Bến Tre", "Bến Tre"),
 )
 
 DECISION_333 = "333/QĐ-TTg"

@@ -17,7 +17,7 @@ from app.admission import lifecycle
 from app.admission.steps import Check
 from app.auth.actor import Actor
 from app.auth.repository import OrganisationRepository
-from app.auth.service import create_organisation, issue_token
+from app.auth.service import create_organisation, issue_token, set_province
 from app.cases import service as cases
 from app.cases.repository import CaseRepository
 from app.consultations import service as consultations
@@ -95,11 +95,20 @@ def ensure_organisations(session: Session) -> dict[str, Actor]:
     for demo in ORGANISATIONS:
         org = repo.by_slug(demo.slug)
         if org is None:
-            org = create_organisation(session, slug=demo.slug, name=demo.name, kind=demo.kind.value)
+            org = create_organisation(
+                session,
+                slug=demo.slug,
+                name=demo.name,
+                kind=demo.kind.value,
+                province=demo.province,
+            )
         elif org.kind != demo.kind.value:
             raise Conflict(
                 f"organisation {demo.slug!r} exists as a {org.kind}, the demo needs a {demo.kind}"
             )
+        elif demo.province and org.province is None:
+            # Loaded before organisations kept their province.
+            set_province(session, slug=demo.slug, province=demo.province)
         actors[demo.slug] = Actor(org_id=org.id, org_slug=org.slug, role=demo.role)
     return actors
 

@@ -151,6 +151,7 @@ def record_document(
         {
             "document_id": str(document.id),
             "doc_type": doc_type,
+            "uploaded_by": actor.org_slug,
             "sha256": document.sha256,
             "supersedes": str(previous.id) if previous else None,
             "version": case.version,
@@ -182,7 +183,8 @@ def list_for_case(
     session: Session, ctx: AppContext, actor: Actor, case_id: uuid.UUID
 ) -> list[tuple[Document, str]]:
     access.load(session, ctx, actor, case_id)
-    return DocumentRepository(session).for_case(case_id)
+    visible = access.visible_documents(actor, ctx.workflows)
+    return DocumentRepository(session).for_case(case_id, visible)
 
 
 def open_content(
@@ -191,7 +193,8 @@ def open_content(
     access.load(session, ctx, actor, case_id)
     if actor.role is Role.VIEWER:
         raise Forbidden("viewers see summaries, not documents' content")
-    document = DocumentRepository(session).get(case_id, doc_id)
+    visible = access.visible_documents(actor, ctx.workflows)
+    document = DocumentRepository(session).get(case_id, doc_id, visible)
     if document is None:
         raise NotFound("no such document")
     path = ctx.store.path_for(document.sha256)

@@ -82,6 +82,10 @@ class TransitionSpec(Strict):
 class ConsultationSpec(Strict):
     deadline_working_days: int = Field(gt=0)
     opinion_document: Name
+    # What the Ministry sends each consulted ministry with its request (DESIGN §2): the
+    # dossier and the Council's proposal. A consulted ministry reads these and what it
+    # uploaded itself (its opinion), no other document of the case (see app/access.py).
+    shared_documents: tuple[Name, ...] = ()
 
 
 class WorkflowDefinition(Strict):
@@ -115,6 +119,7 @@ class WorkflowDefinition(Strict):
                     f"unknown document type {self.consultation.opinion_document!r}",
                 )
             )
+        problems.extend(self._check_shared_documents())
         seen: dict[tuple[str, str], int] = {}
         for index, t in enumerate(self.transitions):
             where = f"transitions[{index}] ({t.action})"
@@ -163,6 +168,26 @@ class WorkflowDefinition(Strict):
         if problems:
             return problems
         return self._check_graph()
+
+    def _check_shared_documents(self) -> list[tuple[str, str]]:
+        if self.consultation is None:
+            return []
+        key = "consultation.shared_documents"
+        problems = [
+            (key, f"unknown document type {name!r}")
+            for name in self.consultation.shared_documents
+            if name not in self.document_types
+        ]
+        if self.consultation.opinion_document in self.consultation.shared_documents:
+            # Each ministry's opinion is its own: sharing the type would show every
+            # ministry the others' opinions.
+            problems.append(
+                (
+                    key,
+                    f"the opinion document {self.consultation.opinion_document!r} is never shared",
+                )
+            )
+        return problems
 
     def _check_step(
         self, where: str, t: TransitionSpec, step: StepSpec, handed_on: set[str]

@@ -2,7 +2,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import insert, text
 from sqlalchemy.orm import Session
 
 from app.events.models import Event
@@ -15,6 +15,30 @@ def emit(
     session: Session, event_type: str, case_id: uuid.UUID, data: dict[str, Any], *, at: datetime
 ) -> Event:
     """Record an event in the current transaction: it exists if and only if the change commits."""
+    _take_order_lock(session)
+    event = Event(type=event_type, case_id=case_id, at=at, data=data)
+    session.add(event)
+    session.flush()
+    return event
+
+
+def emit_many(
+    session: Session,
+    event_type: str,
+    events: list[tuple[uuid.UUID, dict[str, Any]]],
+    *,
+    at: datetime,
+) -> None:
+    """Record many events of one type, (case id, data) each, in one statement, in the current
+    transaction and in the order given (bulk import)."""
+    if not events:
+        return
+    _take_order_lock(session)
+    rows = [{"type": event_type, "case_id": c, "at": at, "data": data} for c, data in events]
+    session.connection().execute(insert(Event), rows)
+
+
+def _take_order_lock(session: Session) -> None:
     if session.get_bind().dialect.name == "postgresql":
         # Readers follow the feed by id, so ids must become visible in id order. A sequence
         # hands out ids at insert, not at commit: without this lock a later id could commit
@@ -22,7 +46,3 @@ def emit(
         # it makes event-writing transactions take their ids one commit after another.
         # (SQLite serialises write transactions already.)
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": EVENT_ORDER_LOCK})
-    event = Event(type=event_type, case_id=case_id, at=at, data=data)
-    session.add(event)
-    session.flush()
-    return event

@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from app.history.models import AuditEntry
@@ -9,30 +10,55 @@ from app.history.models import AuditEntry
 GENESIS = "0" * 64
 
 
-def entry_content(entry: AuditEntry) -> dict[str, Any]:
+# The columns of an entry its hash covers.
+CHAINED_COLUMNS = (
+    "case_id",
+    "seq",
+    "action",
+    "from_state",
+    "to_state",
+    "actor_org",
+    "actor_role",
+    "at",
+    "comment",
+    "reason",
+    "fields",
+)
+
+
+def row_content(row: Mapping[str, Any]) -> dict[str, Any]:
+    """What an entry's hash covers, from its column values (an entry or a row to insert)."""
     return {
-        "case_id": str(entry.case_id),
-        "seq": entry.seq,
-        "action": entry.action,
-        "from_state": entry.from_state,
-        "to_state": entry.to_state,
-        "actor_org": entry.actor_org,
-        "actor_role": entry.actor_role,
-        "at": entry.at.isoformat(),
-        "comment": entry.comment,
-        "reason": entry.reason,
-        "fields": entry.fields or {},
+        "case_id": str(row["case_id"]),
+        "seq": row["seq"],
+        "action": row["action"],
+        "from_state": row["from_state"],
+        "to_state": row["to_state"],
+        "actor_org": row["actor_org"],
+        "actor_role": row["actor_role"],
+        "at": row["at"].isoformat(),
+        "comment": row["comment"],
+        "reason": row["reason"],
+        "fields": row["fields"] or {},
     }
 
 
-def compute_hash(entry: AuditEntry, prev_hash: str) -> str:
+def entry_content(entry: AuditEntry) -> dict[str, Any]:
+    return row_content({name: getattr(entry, name) for name in CHAINED_COLUMNS})
+
+
+def content_hash(content: dict[str, Any], prev_hash: str) -> str:
     canonical = json.dumps(
-        {"content": entry_content(entry), "prev_hash": prev_hash},
+        {"content": content, "prev_hash": prev_hash},
         sort_keys=True,
         ensure_ascii=False,
         separators=(",", ":"),
     )
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def compute_hash(entry: AuditEntry, prev_hash: str) -> str:
+    return content_hash(entry_content(entry), prev_hash)
 
 
 def first_broken_seq(entries: list[AuditEntry]) -> int | None:

@@ -1,6 +1,7 @@
 import uuid
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from app.history.models import AuditEntry
@@ -43,3 +44,8 @@ class HistoryRepository:
     def add(self, entry: AuditEntry) -> None:
         self.session.add(entry)
         self.session.flush()
+
+    def add_many(self, rows: list[dict[str, Any]]) -> None:
+        """Insert entries given as column values, in one executemany (bulk import)."""
+        if rows:
+            self.session.connection().execute(insert(AuditEntry), rows)

@@ -196,7 +196,8 @@ def render_again(
 ) -> tuple[Reproduction, bytes]:
     """Render a letter again from the history entry that issued it."""
     access.load(session, ctx, actor, case_id)
-    document = DocumentRepository(session).get(case_id, doc_id)
+    visible = access.visible_documents(actor, ctx.workflows)
+    document = DocumentRepository(session).get(case_id, doc_id, visible)
     if document is None or document.doc_type not in RENDERERS:
         raise NotFound("no such letter")
     for entry in HistoryRepository(session).for_case(case_id):

@@ -63,6 +63,10 @@ WORDS: dict[str, tuple[str, str]] = {
         "The box with the thick amber border is the dossier's current state.",
     ),
     "not_found": ("Không tìm thấy hồ sơ.", "No such dossier."),
+    "workflow_unavailable": (
+        "Chưa hiển thị được hồ sơ này: máy chủ chưa nạp phiên bản quy trình của hồ sơ",
+        "This dossier cannot be shown yet: the server has not loaded its workflow version",
+    ),
     "summary_total": ("Tổng số", "Total"),
 }
 
@@ -78,6 +82,7 @@ ROLES: dict[str, tuple[str, str]] = {
 
 ACTIONS: dict[str, tuple[str, str]] = {
     "create": ("Tạo hồ sơ", "Created the dossier"),
+    "imported": ("Nhập từ sổ theo dõi hồ sơ", "Imported from the register"),
     "edit": ("Sửa thông tin hồ sơ", "Edited the dossier"),
     "submit": ("Nộp hồ sơ", "Submitted"),
     "withdraw": ("Rút hồ sơ", "Withdrew"),

@@ -16,6 +16,7 @@ EventType = Literal[
     "case.updated",
     "case.transitioned",
     "case.overdue",
+    "case.imported",
     "document.uploaded",
     "consultation.answered",
 ]

@@ -1,131 +1,200 @@
-"""The rule behind `fresh_documents` and `fresh_documents_requested_by`, without HTTP.
+"""The rule behind `fresh_documents` and `fresh_documents_requested_by` (real database, no HTTP).
 
-Each test sets a case up through the API, then moves the moments that matter (when the case
-entered its state, when a document was uploaded) straight in the database and asks
-`freshness.stale` what the transition still lacks.
+Rows are put in place through the models with the moments that matter (when the case entered
+its state, when each document was uploaded, when the action last fired) and
+`freshness.stale` is asked what the transition still lacks.
 """
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from app.admission import freshness
-from app.admission.steps import Check
+from app.auth.actor import Actor
 from app.cases.models import Case
 from app.context import AppContext
-from app.core.db import unit_of_work
-from app.documents.models import Document
 from app.engine.definition import TransitionSpec
-from tests.factories import Api
+from app.engine.roles import OrgKind, Role
+from app.history import service as history
+from tests.admission.factories import (
+    MONDAY,
+    actor_of,
+    check,
+    make_case,
+    make_document,
+    make_org,
+    workflow_of,
+)
 
-MOMENT = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
+LATER = MONDAY + timedelta(days=1)
 
 
-def spec_of(ctx: AppContext, state: str, action: str) -> TransitionSpec:
-    spec = ctx.workflows.get("qtsc-chain-admission", 1).transition(state, action)
+def council(session: Session) -> Actor:
+    return actor_of(make_org(session, "hdqlc", OrgKind.COUNCIL), Role.COUNCIL)
+
+
+def spec_of(ctx: AppContext, case: Case, action: str) -> TransitionSpec:
+    spec = workflow_of(ctx, case).transition(case.state, action)
     assert spec is not None
     return spec
 
 
-def stale_names(ctx: AppContext, case_id: str, state: str, action: str) -> list[str]:
-    with unit_of_work(ctx.engine, write=False) as session:
-        case = session.get(Case, uuid.UUID(case_id))
-        assert case is not None
-        missing = freshness.stale(Check(session, ctx, case), spec_of(ctx, state, action))
-        return [m.name for m in missing]
+def stale(session: Session, ctx: AppContext, case: Case, action: str) -> dict[str, str]:
+    missing = freshness.stale(check(session, ctx, case), spec_of(ctx, case, action))
+    assert {m.kind for m in missing} <= {"document"}
+    return {m.name: m.message or "" for m in missing}
 
 
-def set_times(
-    ctx: AppContext, case_id: str, *, entered: datetime, uploaded: dict[str, datetime]
+def fired(
+    session: Session, case: Case, actor: Actor, action: str, at: datetime, **fields: Any
 ) -> None:
-    cid = uuid.UUID(case_id)
-    with unit_of_work(ctx.engine) as session:
-        session.execute(update(Case).where(Case.id == cid).values(state_entered_at=entered))
-        for doc_type, at in uploaded.items():
-            session.execute(
-                update(Document)
-                .where(Document.case_id == cid, Document.doc_type == doc_type)
-                .values(uploaded_at=at)
-            )
+    history.append(
+        session,
+        case_id=case.id,
+        actor=actor,
+        action=action,
+        from_state=case.state,
+        to_state=case.state,
+        at=at,
+        fields=fields,
+    )
 
 
 class TestSinceTheStateWasEntered:
     def test_a_document_uploaded_at_the_very_moment_the_case_entered_is_not_new(
-        self, api: Api, ctx: AppContext
+        self, session: Session, ctx: AppContext
     ) -> None:
-        case = api.case_in_council_review()
-        assert api.upload(case["id"], "site_visit_minutes", "council").status_code == 201
-        set_times(ctx, case["id"], entered=MOMENT, uploaded={"site_visit_minutes": MOMENT})
-        assert stale_names(ctx, case["id"], "council_review", "record_site_visit") == [
-            "site_visit_minutes"
-        ]
+        case = make_case(session, ctx, state="council_review", state_entered_at=MONDAY)
+        make_document(session, case, "site_visit_minutes", council(session), uploaded_at=MONDAY)
 
-        set_times(
-            ctx,
-            case["id"],
-            entered=MOMENT,
-            uploaded={"site_visit_minutes": MOMENT + timedelta(microseconds=1)},
+        assert stale(session, ctx, case, "record_site_visit") == {
+            "site_visit_minutes": "uploaded 2026-03-02 09:00, before the case entered "
+            "council_review (2026-03-02 09:00): upload a new one"
+        }
+
+    def test_a_document_uploaded_a_moment_after_the_case_entered_is_new(
+        self, session: Session, ctx: AppContext
+    ) -> None:
+        case = make_case(session, ctx, state="council_review", state_entered_at=MONDAY)
+        uploaded_at = MONDAY + timedelta(microseconds=1)
+        make_document(
+            session, case, "site_visit_minutes", council(session), uploaded_at=uploaded_at
         )
-        assert stale_names(ctx, case["id"], "council_review", "record_site_visit") == []
 
-    def test_a_rejected_new_version_does_not_count(self, api: Api, ctx: AppContext) -> None:
-        case = api.case_in_council_review()
-        assert api.upload(case["id"], "site_visit_minutes", "council").status_code == 201
-        assert stale_names(ctx, case["id"], "council_review", "record_site_visit") == []
-        with unit_of_work(ctx.engine) as session:
-            session.execute(
-                update(Document)
-                .where(Document.doc_type == "site_visit_minutes")
-                .values(rejected_at=datetime.now(UTC), rejection_reason="Không rõ chữ ký")
-            )
-        assert stale_names(ctx, case["id"], "council_review", "record_site_visit") == [
-            "site_visit_minutes"
-        ]
+        assert stale(session, ctx, case, "record_site_visit") == {}
+
+    def test_after_a_site_visit_the_mark_is_the_visit_not_the_entry(
+        self, session: Session, ctx: AppContext
+    ) -> None:
+        hdqlc = council(session)
+        case = make_case(session, ctx, state="council_review", state_entered_at=MONDAY)
+        make_document(
+            session, case, "site_visit_minutes", hdqlc, uploaded_at=MONDAY + timedelta(hours=1)
+        )
+        fired(session, case, hdqlc, "record_site_visit", LATER)
+
+        assert stale(session, ctx, case, "record_site_visit") == {
+            "site_visit_minutes": "uploaded 2026-03-02 10:00, before the last record_site_visit "
+            "(2026-03-03 09:00): upload a new one"
+        }
+
+    def test_a_visit_of_an_earlier_stay_in_the_state_does_not_move_the_mark(
+        self, session: Session, ctx: AppContext
+    ) -> None:
+        hdqlc = council(session)
+        case = make_case(session, ctx, state="council_review", state_entered_at=LATER)
+        fired(session, case, hdqlc, "record_site_visit", MONDAY)
+        make_document(
+            session, case, "site_visit_minutes", hdqlc, uploaded_at=LATER + timedelta(hours=1)
+        )
+
+        assert stale(session, ctx, case, "record_site_visit") == {}
+
+    def test_a_superseded_version_does_not_count_and_none_at_all_is_not_uploaded(
+        self, session: Session, ctx: AppContext
+    ) -> None:
+        case = make_case(session, ctx, state="council_review", state_entered_at=MONDAY)
+        make_document(
+            session,
+            case,
+            "site_visit_minutes",
+            council(session),
+            uploaded_at=LATER,
+            superseded_at=LATER,
+        )
+
+        assert stale(session, ctx, case, "record_site_visit") == {
+            "site_visit_minutes": "not uploaded since the case entered council_review "
+            "(2026-03-02 09:00)"
+        }
 
     def test_a_transition_without_fresh_documents_reads_nothing(
-        self, api: Api, ctx: AppContext
+        self, session: Session, ctx: AppContext
     ) -> None:
-        case = api.case_in_council_review()
-        assert stale_names(ctx, case["id"], "council_review", "propose_to_ministry") == []
+        case = make_case(session, ctx, state="council_review")
+        assert stale(session, ctx, case, "propose_to_ministry") == {}
 
 
 class TestSinceTheRequest:
-    def test_only_documents_uploaded_after_the_request_count(
-        self, api: Api, ctx: AppContext
-    ) -> None:
-        case = api.case_in_council_review()
-        api.advance(
-            case["id"],
-            "request_supplement",
-            "council",
-            reason="Bổ sung",
-            supplement_documents=["site_documents", "investment_plan"],
+    def supplement_case(self, session: Session, ctx: AppContext, *documents: str) -> Case:
+        """A case the council asked, on Monday, to supply `documents` again."""
+        applicant = make_org(session, "hau-giang")
+        case = make_case(
+            session,
+            ctx,
+            state="supplement_requested",
+            applicant=applicant,
+            state_entered_at=MONDAY,
+            return_state="council_review",
         )
-        assert api.upload(case["id"], "site_documents").status_code == 201
+        history.append(
+            session,
+            case_id=case.id,
+            actor=council(session),
+            action="request_supplement",
+            from_state="council_review",
+            to_state="supplement_requested",
+            at=MONDAY,
+            reason="Bổ sung",
+            fields={"supplement_documents": list(documents)},
+        )
+        return case
 
-        assert stale_names(ctx, case["id"], "supplement_requested", "resubmit") == [
-            "investment_plan"
-        ]
+    def test_only_documents_uploaded_after_the_request_count(
+        self, session: Session, ctx: AppContext
+    ) -> None:
+        case = self.supplement_case(session, ctx, "site_documents", "investment_plan")
+        province = actor_of(make_org(session), Role.APPLICANT)
+        make_document(session, case, "site_documents", province, uploaded_at=LATER)
+        make_document(session, case, "investment_plan", province, uploaded_at=MONDAY)
+
+        assert stale(session, ctx, case, "resubmit") == {
+            "investment_plan": "uploaded 2026-03-02 09:00, before the request_supplement of "
+            "2026-03-02 09:00 that asked for it: upload a new one"
+        }
+
+    def test_a_request_that_named_no_documents_asks_for_none(
+        self, session: Session, ctx: AppContext
+    ) -> None:
+        case = self.supplement_case(session, ctx)
+        assert stale(session, ctx, case, "resubmit") == {}
 
     def test_a_request_from_before_the_case_entered_its_state_asks_for_nothing(
-        self, api: Api, ctx: AppContext
+        self, session: Session, ctx: AppContext
     ) -> None:
-        case = api.case_in_council_review()
-        api.advance(
-            case["id"],
-            "request_supplement",
-            "council",
-            reason="Bổ sung",
-            supplement_documents=["investment_plan"],
-        )
-        assert stale_names(ctx, case["id"], "supplement_requested", "resubmit") == [
-            "investment_plan"
-        ]
-        with unit_of_work(ctx.engine, write=False) as session:
-            entered = session.scalar(select(Case.state_entered_at))
-        assert entered is not None
+        case = self.supplement_case(session, ctx, "investment_plan")
+        assert list(stale(session, ctx, case, "resubmit")) == ["investment_plan"]
         # As if the case had come into the supplement state again some other way since.
-        set_times(ctx, case["id"], entered=entered + timedelta(seconds=1), uploaded={})
+        case.state_entered_at = LATER
 
-        assert stale_names(ctx, case["id"], "supplement_requested", "resubmit") == []
+        assert stale(session, ctx, case, "resubmit") == {}
+
+    def test_the_case_id_is_what_is_read(self, session: Session, ctx: AppContext) -> None:
+        asked = self.supplement_case(session, ctx, "investment_plan")
+        other = make_case(
+            session, ctx, state="supplement_requested", state_entered_at=MONDAY, id=uuid.uuid4()
+        )
+        assert list(stale(session, ctx, asked, "resubmit")) == ["investment_plan"]
+        assert stale(session, ctx, other, "resubmit") == {}

@@ -95,7 +95,7 @@ class TestTextSearch:
         assert ids(api, q=q) == [ours["id"]]
 
     def test_the_letter_d_with_stroke_is_found_as_d(self, api: Api) -> None:
-        case = api.create_case(applicant_name="Trung tâm CNTT Bình Định", province="Bình Định")
+        case = api.create_case(applicant_name="Trung tâm CNTT Bình Định")
         api.create_case()
         assert ids(api, q="binh dinh") == [case["id"]]
         assert ids(api, q="ĐỊNH") == [case["id"]]

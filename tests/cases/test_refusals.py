@@ -439,7 +439,7 @@ class TestInvalidInput:
             ("applicant_org", "tien-giang"),
             ("id", "00000000-0000-0000-0000-000000000001"),
         ]:
-            body = {"applicant_name": "X", "province": "Hà Nam", "unit_kind": "ict_centre"}
+            body = {"applicant_name": "X", "province": "Hậu Giang", "unit_kind": "ict_centre"}
             response = api.client.post(
                 "/api/v1/cases", json={**body, name: value}, headers=api.headers("applicant")
             )
@@ -518,9 +518,10 @@ class TestInvalidInput:
             ("area_m2", "a lot"),
             ("area_m2", 1.234),
             ("applicant_name", "   "),
-            ("province", None),
+            ("province", ""),
+            ("province", "x" * 101),
         ]:
-            body = {"applicant_name": "X", "province": "Hà Nam", "unit_kind": "ict_centre"}
+            body = {"applicant_name": "X", "province": "Hậu Giang", "unit_kind": "ict_centre"}
             response = api.client.post(
                 "/api/v1/cases", json={**body, name: value}, headers=api.headers("applicant")
             )

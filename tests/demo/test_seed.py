@@ -73,6 +73,21 @@ DEMO_ROLES = {
 }
 
 
+# The province each demo applicant organisation belongs to (DESIGN §1).
+PROVINCES = {
+    "tp-hcm": "Hồ Chí Minh",
+    "thua-thien-hue": "Thừa Thiên Huế",
+    "binh-dinh": "Bình Định",
+    "tien-giang": "Tiền Giang",
+    "hau-giang": "Hậu Giang",
+    "khanh-hoa": "Khánh Hòa",
+    "can-tho": "Cần Thơ",
+    "binh-duong": "Bình Dương",
+    "quang-ngai": "Quảng Ngãi",
+    "ben-tre": "Bến Tre",
+}
+
+
 def local_day(at: str) -> date:
     return datetime.fromisoformat(at).astimezone(VIETNAM).date()
 
@@ -203,6 +218,21 @@ class TestTokensAndAccess:
         assert [c["applicant_name"] for c in pipeline["cases"]] == [MILITARY]
         other = chain.get(f"/api/v1/cases/{chain.case_id(HUECIT)}", "khanh-hoa")
         assert other.status_code == 404
+
+    def test_each_demo_province_files_under_its_real_province(self, chain: SeededChain) -> None:
+        assert PROVINCES.keys() == {s for s, role in DEMO_ROLES.items() if role == "applicant"}
+        for slug, province in PROVINCES.items():
+            own = chain.json("/api/v1/cases", slug)["items"]
+            assert own, slug
+            assert {c["province"] for c in own} == {province}, slug
+            refused = chain.client.post(
+                "/api/v1/cases",
+                json={"applicant_name": "X", "province": "Hà Nam", "unit_kind": "ict_centre"},
+                headers={"Authorization": f"Bearer {chain.token(slug)}"},
+            )
+            assert refused.status_code == 422, slug
+        found = chain.json("/api/v1/cases", "press", province="thua thien hue")["items"]
+        assert [c["applicant_name"] for c in found] == [HUECIT]
 
     def test_a_consulted_ministry_sees_only_the_cases_it_was_asked_about(
         self, chain: SeededChain

@@ -109,6 +109,7 @@ class TestEveryWorkflowFile:
         }
         if data.get("consultation"):
             named.add(data["consultation"]["opinion_document"])
+            named.update(data["consultation"].get("shared_documents", []))
         assert named
         assert named - types == set()
 
@@ -275,6 +276,14 @@ def _unknown_opinion_document(d: dict[str, Any]) -> None:
     d["consultation"]["opinion_document"] = "ministry_letter"
 
 
+def _unknown_shared_document(d: dict[str, Any]) -> None:
+    d["consultation"]["shared_documents"].append("feasibility_study")
+
+
+def _opinions_shared(d: dict[str, Any]) -> None:
+    d["consultation"]["shared_documents"].append("ministry_opinion")
+
+
 def _unknown_guard(d: dict[str, Any]) -> None:
     transition(d, "close_consultation")["guards"] = ["everyone_happy"]
 
@@ -398,6 +407,18 @@ BROKEN: list[tuple[str, Edit, str, str]] = [
         _unknown_opinion_document,
         "consultation.opinion_document",
         "ministry_letter",
+    ),
+    (
+        "unknown shared document",
+        _unknown_shared_document,
+        "consultation.shared_documents",
+        "feasibility_study",
+    ),
+    (
+        "opinions shared with every consulted ministry",
+        _opinions_shared,
+        "consultation.shared_documents",
+        "never shared",
     ),
     ("unknown guard", _unknown_guard, "(close_consultation).guards", "everyone_happy"),
     ("unknown effect", _unknown_effect, "(accept).effects", "send_fax"),

@@ -24,11 +24,8 @@ from app.idempotency.models import IdempotencyKey
 from tests.factories import Api, Clock, pdf_bytes
 from tests.live import serve
 
-CASE_BODY = {
-    "applicant_name": "Công viên phần mềm Mekong",
-    "province": "Tiền Giang",
-    "unit_kind": "software_park",
-}
+# No province: each applicant's dossier takes its own organisation's.
+CASE_BODY = {"applicant_name": "Công viên phần mềm Mekong", "unit_kind": "software_park"}
 
 
 def count(ctx: AppContext, model: Any) -> int:
@@ -203,7 +200,7 @@ class TestScopeAndExpiry:
         first = create(api, "expiring")
         clock.advance(seconds=ctx.settings.idempotency_ttl_seconds + 1)
 
-        again = create(api, "expiring", **{**CASE_BODY, "province": "Bến Tre"})
+        again = create(api, "expiring", **{**CASE_BODY, "applicant_name": "Khu CNTT Mỹ Tho"})
 
         assert again.status_code == 201
         assert again.json()["id"] != first.json()["id"]

@@ -26,7 +26,7 @@ SERVER_OWNED = {
     "received_at": "2020-01-01T00:00:00+07:00",
     "search_text": "x",
 }
-NEW_CASE = {"applicant_name": "Khu CNTT", "province": "Cần Thơ", "unit_kind": "ict_centre"}
+NEW_CASE = {"applicant_name": "Khu CNTT", "unit_kind": "ict_centre"}
 # Names that would give away how the service is built, if a response carried them.
 INTERNAL_KEYS = {
     "token_hash",

@@ -26,7 +26,8 @@ def create(api: Api, who: str = "council", **body: Any) -> Any:
 
 
 def emitted_event_types() -> set[str]:
-    """The event types named by the callers of `emit` in app/ (literals or module constants)."""
+    """The event types named by the callers of `emit` and `emit_many` in app/ (literals or
+    module constants)."""
     found: set[str] = set()
     for path in APP.rglob("*.py"):
         tree = ast.parse(path.read_text(encoding="utf-8"))
@@ -41,7 +42,7 @@ def emitted_event_types() -> set[str]:
             if (
                 isinstance(node, ast.Call)
                 and isinstance(node.func, ast.Name)
-                and node.func.id == "emit"
+                and node.func.id in {"emit", "emit_many"}
                 and len(node.args) >= 2
             ):
                 kind = node.args[1]

@@ -32,7 +32,10 @@ def list_cases(
     ctx: Context,
     actor: CurrentActor,
     state: str | None = None,
-    province: str | None = None,
+    province: Annotated[
+        str | None,
+        Query(description="Only this province; case and diacritics ignored."),
+    ] = None,
     applicant: Annotated[str | None, Query(description="Applicant organisation slug.")] = None,
     q: Annotated[
         str | None, Query(max_length=200, description="Text search, diacritics ignored.")

@@ -1,0 +1,402 @@
+"""The CSV register format, and reading one of its rows into a case to import.
+
+A row is checked on its own (values, names known to the service) and against the rows read
+before it (no code or id twice in one file); whether its case exists already is the
+repository's question, asked a chunk of rows at a time.
+"""
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from decimal import Decimal, InvalidOperation
+from zoneinfo import ZoneInfo
+
+from app.calendar.working import WorkingCalendar
+from app.cases.schemas import UnitKind
+from app.engine.definition import RETURN_TO_REQUESTER
+from app.engine.loader import WorkflowRegistry
+from app.engine.roles import OrgKind
+from app.engine.workflow import Workflow
+
+ID = "id"
+COLUMNS = (
+    "code",
+    "applicant_org",
+    "applicant_name",
+    "unit_kind",
+    "area_m2",
+    "address",
+    "investor",
+    "state",
+    "state_since",
+    "due_at",
+    "workflow",
+    "workflow_version",
+)
+# What `export` writes, and what `import` reads back.
+EXPORT_COLUMNS = (ID, *COLUMNS)
+
+DEFAULT_WORKFLOW = "qtsc-chain-admission"
+# Of the case ids derived from the values of a row that has no `id`.
+ROW_NAMESPACE = uuid.UUID("6f9c1c52-5d0e-4a8e-9a43-2a3f0e0c7b11")
+# The effect that gives a dossier its code (on submission in the default workflow).
+CODE_EFFECT = "issue_dossier_code"
+
+UNIT_KINDS = frozenset(k.value for k in UnitKind)
+# As long as the columns that keep them (and the API accepts).
+MAX_LENGTH = {"code": 32, "applicant_name": 300, "address": 500, "investor": 300}
+AREA_MAX_DIGITS, AREA_DECIMALS = 14, 2
+
+# Reports a problem of the row being read: (column, reason).
+Bad = Callable[[str, str], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One reason a row (or the file) cannot be imported; row 1 is the header."""
+
+    row: int
+    column: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"row {self.row}, column {self.column}: {self.reason}"
+
+
+@dataclass(frozen=True, slots=True)
+class Applicant:
+    id: int
+    slug: str
+    kind: str
+    province: str | None
+
+
+@dataclass(slots=True)
+class ImportRow:
+    """A valid row, as the case it becomes."""
+
+    row: int
+    id: uuid.UUID
+    code: str | None
+    applicant: Applicant
+    province: str
+    applicant_name: str
+    unit_kind: str
+    area_m2: Decimal | None
+    address: str | None
+    investor: str | None
+    workflow: Workflow
+    state: str
+    return_state: str | None
+    state_since: datetime
+    due_at: date | None
+
+
+class Header:
+    """Where each column is in the file's rows."""
+
+    def __init__(self, positions: dict[str, int]) -> None:
+        self.positions = positions
+        self.width = len(positions)
+
+    @classmethod
+    def parse(cls, names: list[str]) -> "tuple[Header | None, list[Problem]]":
+        cleaned = [name.strip().lower() for name in names]
+        problems = [
+            Problem(1, name or f"#{i + 1}", "not a column of the register")
+            for i, name in enumerate(cleaned)
+            if name not in EXPORT_COLUMNS
+        ]
+        problems += [
+            Problem(1, name, "named twice")
+            for i, name in enumerate(cleaned)
+            if name in EXPORT_COLUMNS and name in cleaned[:i]
+        ]
+        problems += [Problem(1, name, "missing") for name in COLUMNS if name not in cleaned]
+        if problems:
+            return None, problems
+        return cls({name: i for i, name in enumerate(cleaned)}), []
+
+
+@dataclass(frozen=True)
+class _WorkflowFacts:
+    """What reading a row needs to know of a workflow version, worked out once."""
+
+    deadlines: dict[str, int | None]
+    # States a case reaches without being given a code (drafts, and those withdrawn as drafts).
+    codeless: frozenset[str]
+    # For states `@return` comes back from: the state that usually leads there.
+    origin: dict[str, str]
+
+    @classmethod
+    def of(cls, workflow: Workflow) -> "_WorkflowFacts":
+        definition = workflow.definition
+        reached, todo = {definition.initial}, [definition.initial]
+        while todo:
+            for t in workflow.actions_from(todo.pop()).values():
+                if CODE_EFFECT in t.effects:
+                    continue
+                for dest in set(definition.destinations(t)) - reached:
+                    reached.add(dest)
+                    todo.append(dest)
+        origin: dict[str, str] = {}
+        returning = {
+            s for t in definition.transitions if t.dest == RETURN_TO_REQUESTER for s in t.source
+        }
+        for t in definition.transitions:
+            if t.dest in returning and t.dest not in origin:
+                origin[t.dest] = t.source[0]
+        return cls(
+            deadlines={n: s.deadline_working_days for n, s in definition.states.items()},
+            codeless=frozenset(reached),
+            origin=origin,
+        )
+
+
+class RowReader:
+    """Reads rows into `ImportRow`s, reporting every problem of each row.
+
+    With `track_duplicates`, it remembers each code and id it has read (one small entry per
+    row: the only state that grows with the file) to refuse a second row with the same one.
+    """
+
+    def __init__(
+        self,
+        workflows: WorkflowRegistry,
+        calendar: WorkingCalendar,
+        applicants: dict[str, Applicant],
+        now: datetime,
+        zone: ZoneInfo,
+        *,
+        track_duplicates: bool = True,
+    ) -> None:
+        self.workflows = workflows
+        self.zone = zone
+        self.calendar = calendar
+        self.applicants = applicants
+        self.now = now
+        self.today = now.astimezone(zone).date()
+        self.track_duplicates = track_duplicates
+        self.codes: dict[str, int] = {}
+        self.ids: dict[int, int] = {}
+        self._facts: dict[tuple[str, int], _WorkflowFacts] = {}
+        self._due: dict[tuple[date, int], date] = {}
+
+    def read(
+        self, header: Header, values: list[str], row: int
+    ) -> tuple[ImportRow | None, list[Problem]]:
+        if len(values) != header.width:
+            reason = f"has {len(values)} values, the header {header.width}"
+            return None, [Problem(row, "(row)", reason)]
+        at = header.positions
+        cell = {name: values[i].strip() for name, i in at.items()}
+        problems: list[Problem] = []
+
+        def bad(column: str, reason: str) -> None:
+            problems.append(Problem(row, column, reason))
+
+        case_id = self._id(cell, row, bad)
+        applicant = self._applicant(cell["applicant_org"], bad)
+        name = self._text(cell, "applicant_name", bad, required=True)
+        address = self._text(cell, "address", bad)
+        investor = self._text(cell, "investor", bad)
+        unit_kind = cell["unit_kind"]
+        if unit_kind not in UNIT_KINDS:
+            bad("unit_kind", f"{unit_kind!r} is not one of {', '.join(sorted(UNIT_KINDS))}")
+        area = self._area(cell["area_m2"], bad)
+        workflow = self._workflow(cell["workflow"], cell["workflow_version"], bad)
+        state, facts = None, None
+        if workflow is not None:
+            facts = self._facts_of(workflow)
+            state = cell["state"] or workflow.definition.initial
+            if state not in workflow.definition.states:
+                bad("state", f"{state!r} is not a state of {workflow.key} v{workflow.version}")
+                state = None
+        code = self._code(cell["code"], state, facts, row, bad)
+        since = self._state_since(cell["state_since"], bad)
+        due = self._due_at(cell["due_at"], state, facts, since, bad)
+
+        if problems:
+            return None, problems
+        assert applicant is not None
+        assert applicant.province is not None
+        assert workflow is not None
+        assert state is not None
+        assert facts is not None
+        assert name is not None
+        assert case_id is not None
+        assert since is not None
+        return (
+            ImportRow(
+                row=row,
+                id=case_id,
+                code=code,
+                applicant=applicant,
+                province=applicant.province,
+                applicant_name=name,
+                unit_kind=unit_kind,
+                area_m2=area,
+                address=address,
+                investor=investor,
+                workflow=workflow,
+                state=state,
+                return_state=facts.origin.get(state) if workflow.remembers_origin(state) else None,
+                state_since=since,
+                due_at=due,
+            ),
+            [],
+        )
+
+    def _id(self, cell: dict[str, str], row: int, bad: Bad) -> uuid.UUID | None:
+        """The row's case id: its `id`, or one derived from its values, so that a row without
+        an id (a draft has no code either) is recognised when the file is imported again."""
+        value = cell.get(ID, "")
+        if value:
+            try:
+                case_id = uuid.UUID(value)
+            except ValueError:
+                bad(ID, f"{value!r} is not a case id (a UUID)")
+                return None
+            again = "the same id as row {}"
+        else:
+            case_id = uuid.uuid5(ROW_NAMESPACE, "\x1f".join(cell[c] for c in COLUMNS))
+            again = "the same values as row {} (give each row an id or a code)"
+        if self.track_duplicates:
+            first = self.ids.setdefault(case_id.int, row)
+            if first != row:
+                bad(ID, again.format(first))
+        return case_id
+
+    def _applicant(self, slug: str, bad: Bad) -> Applicant | None:
+        if not slug:
+            bad("applicant_org", "required: the applicant organisation's slug")
+            return None
+        found = self.applicants.get(slug)
+        if found is None:
+            bad("applicant_org", f"no organisation {slug!r}")
+        elif found.kind != OrgKind.PROVINCE.value:
+            bad("applicant_org", f"{slug!r} is a {found.kind} organisation, not an applicant")
+        elif found.province is None:
+            bad("applicant_org", f"{slug!r} has no province on record (admission org set-province)")
+        else:
+            return found
+        return None
+
+    @staticmethod
+    def _text(cell: dict[str, str], column: str, bad: Bad, *, required: bool = False) -> str | None:
+        value = cell[column]
+        if not value:
+            if required:
+                bad(column, "required")
+            return None
+        if len(value) > MAX_LENGTH[column]:
+            bad(column, f"longer than {MAX_LENGTH[column]} characters")
+        return value
+
+    @staticmethod
+    def _area(value: str, bad: Bad) -> Decimal | None:
+        if not value:
+            return None
+        try:
+            area = Decimal(value)
+        except InvalidOperation:
+            bad("area_m2", f"{value!r} is not a number (write it as 280000 or 1102.50)")
+            return None
+        if not area.is_finite() or area <= 0:
+            bad("area_m2", "must be a positive number of square metres")
+            return None
+        exponent = area.as_tuple().exponent
+        decimals = -exponent if isinstance(exponent, int) and exponent < 0 else 0
+        if decimals > AREA_DECIMALS or len(area.as_tuple().digits) > AREA_MAX_DIGITS:
+            bad("area_m2", f"at most {AREA_MAX_DIGITS} digits, {AREA_DECIMALS} after the point")
+            return None
+        return area.quantize(Decimal("0.01"))
+
+    def _workflow(self, key: str, version: str, bad: Bad) -> Workflow | None:
+        key = key or DEFAULT_WORKFLOW
+        if not version:
+            latest = self.workflows.latest(key)
+            if latest is None:
+                bad("workflow", f"no workflow {key!r}")
+            return latest
+        try:
+            return self.workflows.get(key, int(version))
+        except ValueError:
+            bad("workflow_version", f"{version!r} is not a version number")
+        except KeyError:
+            if self.workflows.latest(key) is None:
+                bad("workflow", f"no workflow {key!r}")
+            else:
+                bad("workflow_version", f"{key} has no version {version}")
+        return None
+
+    def _facts_of(self, workflow: Workflow) -> _WorkflowFacts:
+        ref = (workflow.key, workflow.version)
+        facts = self._facts.get(ref)
+        if facts is None:
+            facts = self._facts[ref] = _WorkflowFacts.of(workflow)
+        return facts
+
+    def _code(
+        self, code: str, state: str | None, facts: _WorkflowFacts | None, row: int, bad: Bad
+    ) -> str | None:
+        if not code:
+            if state is not None and facts is not None and state not in facts.codeless:
+                bad("code", f"required: a dossier in state {state!r} has been given its code")
+            return None
+        if len(code) > MAX_LENGTH["code"]:
+            bad("code", f"longer than {MAX_LENGTH['code']} characters")
+        if self.track_duplicates:
+            first = self.codes.setdefault(code, row)
+            if first != row:
+                bad("code", f"the same code as row {first}")
+        return code
+
+    def _state_since(self, value: str, bad: Bad) -> datetime | None:
+        if not value:
+            return self.now
+        moment = _moment(value, self.zone)
+        if moment is None:
+            bad("state_since", f"{value!r} is not an ISO date (2024-03-18) or date and time")
+        elif moment > self.now:
+            bad("state_since", f"{value} is in the future")
+        return moment
+
+    def _due_at(
+        self,
+        value: str,
+        state: str | None,
+        facts: _WorkflowFacts | None,
+        since: datetime | None,
+        bad: Bad,
+    ) -> date | None:
+        days = facts.deadlines.get(state) if facts is not None and state is not None else None
+        if value:
+            moment = _moment(value, self.zone)
+            if moment is None:
+                bad("due_at", f"{value!r} is not an ISO date (2024-03-18) or date and time")
+                return None
+            if state is not None and facts is not None and days is None:
+                bad("due_at", f"state {state!r} has no deadline; leave due_at empty")
+            return moment.astimezone(self.zone).date()
+        if days is None or since is None:
+            return None
+        start = since.astimezone(self.zone).date()
+        due = self._due.get((start, days))
+        if due is None:
+            due = self._due[start, days] = self.calendar.add_working_days(start, days)
+        return due
+
+
+def _moment(value: str, zone: ZoneInfo) -> datetime | None:
+    """An ISO date (that day's start, local time) or date and time (local time if no offset)."""
+    try:
+        if len(value) == 10:
+            return datetime.combine(date.fromisoformat(value), time(), tzinfo=zone).astimezone(UTC)
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=zone)
+    return moment.astimezone(UTC)
