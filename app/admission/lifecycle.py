@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from app import access
 from app.access import CaseRecord
+from app.admission import freshness
 from app.admission.metrics import TRANSITIONS
 from app.admission.registry import STEPS
 from app.admission.steps import Check, Firing
@@ -205,8 +206,10 @@ def allowed_actions(
 
 
 def lacking(check: Check, spec: TransitionSpec, present: set[str]) -> list[Missing]:
-    """What the case itself lacks for `spec`: documents and unmet guards (not request fields)."""
+    """What the case itself lacks for `spec`: documents, documents not new enough, and unmet
+    guards (not request fields)."""
     missing = [Missing(kind="document", name=doc) for doc in spec.documents if doc not in present]
+    missing.extend(freshness.stale(check, spec))
     for guard in spec.guards:
         missing.extend(STEPS.check(guard, check))
     return missing

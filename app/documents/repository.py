@@ -1,6 +1,7 @@
 import uuid
+from datetime import datetime
 
-from sqlalchemy import ColumnElement, select, true
+from sqlalchemy import ColumnElement, func, select, true
 from sqlalchemy.orm import Session
 
 from app.auth.models import Organisation
@@ -37,6 +38,19 @@ class DocumentRepository:
                 )
             )
         )
+
+    def current_uploaded_at(self, case_id: uuid.UUID) -> dict[str, datetime]:
+        """Per document type on file (current, not rejected): when its newest one was uploaded."""
+        rows = self.session.execute(
+            select(Document.doc_type, func.max(Document.uploaded_at))
+            .where(
+                Document.case_id == case_id,
+                Document.superseded_at.is_(None),
+                Document.rejected_at.is_(None),
+            )
+            .group_by(Document.doc_type)
+        )
+        return {doc_type: at for doc_type, at in rows}
 
     def current(self, case_id: uuid.UUID, doc_type: str, org_id: int) -> Document | None:
         return self.session.scalar(

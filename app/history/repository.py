@@ -34,6 +34,15 @@ class HistoryRepository:
         )
         return [Head(*row) for row in rows]
 
+    def latest_of(self, case_id: uuid.UUID, action: str) -> AuditEntry | None:
+        """The case's newest entry recording `action`."""
+        return self.session.scalar(
+            select(AuditEntry)
+            .where(AuditEntry.case_id == case_id, AuditEntry.action == action)
+            .order_by(AuditEntry.seq.desc())
+            .limit(1)
+        )
+
     def case_ids(self) -> list[uuid.UUID]:
         """Every case that has a history, in a stable order."""
         return list(

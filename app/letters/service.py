@@ -106,6 +106,17 @@ def issue_supplement_notice(
             "supplement_documents must list distinct document types of the checklist",
             {"supplement_documents": unknown or "duplicates"},
         )
+    # The case is in the supplement state already: what it asks for must be uploadable there,
+    # or the dossier could never be resubmitted with it.
+    elsewhere = [
+        d for d in documents if case.state not in (types[d].upload_states or (case.state,))
+    ]
+    if elsewhere:
+        raise InvalidInput(
+            f"supplement_documents may only name documents that can be uploaded while the "
+            f"supplement is outstanding (in {case.state!r})",
+            {"supplement_documents": elsewhere},
+        )
     issued_before = sum(
         1
         for doc, _ in DocumentRepository(session).for_case(case.id)

@@ -125,7 +125,7 @@ def _checklist(
 ) -> list[DocumentRow]:
     needed: dict[str, list[str]] = {}
     for t in workflow.definition.transitions:
-        for doc_type in t.documents:
+        for doc_type in t.needed_documents:
             actions = needed.setdefault(doc_type, [])
             if words.action(t.action) not in actions:
                 actions.append(words.action(t.action))

@@ -61,7 +61,7 @@ class Load:
     acked_per_cycle: int = 200
     cycles: int = 1
     # In council review, every n-th move asks for a supplement (which issues a PDF letter);
-    # the others record a site visit, which stays in the state.
+    # the others upload new minutes and record a site visit, which stays in the state.
     supplement_every: int = 4
     # Every n-th move in either state is preceded by an upload (council minutes in review,
     # an applicant's document while a supplement is requested).
@@ -263,6 +263,8 @@ class CrashScenario:
         elif case.moves % self.load.supplement_every == 0:
             who, body = "council", {"action": "request_supplement", "reason": "Bổ sung hồ sơ"}
         else:
+            # Each site visit needs minutes uploaded since the previous one.
+            self._upload(http, case)
             who, body = "council", {"action": "record_site_visit"}
         path, payload = f"/api/v1/cases/{case.id}/transitions", {**body, "comment": comment}
         headers = self.headers(who, case.version)
