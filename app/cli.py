@@ -6,6 +6,7 @@ from typing import Any
 
 import click
 
+from app.admission.registry import build_context, load_workflows
 from app.core.config import get_settings
 from app.core.db import unit_of_work
 from app.core.errors import AdmissionError, WorkflowDefinitionError
@@ -54,9 +55,8 @@ def org() -> None:
 def org_create(slug: str, name: str, kind: str, province: str | None) -> None:
     """Register an organisation."""
     from app.auth.service import create_organisation
-    from app.core.context import AppContext
 
-    ctx = AppContext.from_settings(get_settings())
+    ctx = build_context(get_settings())
     try:
         with unit_of_work(ctx.engine) as session:
             created = create_organisation(
@@ -74,9 +74,8 @@ def org_create(slug: str, name: str, kind: str, province: str | None) -> None:
 def org_set_province(slug: str, province: str) -> None:
     """Record an applicant organisation's province (for organisations made before it was kept)."""
     from app.auth.service import set_province
-    from app.core.context import AppContext
 
-    ctx = AppContext.from_settings(get_settings())
+    ctx = build_context(get_settings())
     try:
         with unit_of_work(ctx.engine) as session:
             changed = set_province(session, slug=slug, province=province)
@@ -105,10 +104,9 @@ def token_create(org_slug: str, role: str, label: str | None, expires_in_days: i
     from datetime import timedelta
 
     from app.auth.service import issue_token
-    from app.core.context import AppContext
     from app.core.models import utcnow
 
-    ctx = AppContext.from_settings(get_settings())
+    ctx = build_context(get_settings())
     expires_at = utcnow() + timedelta(days=expires_in_days) if expires_in_days else None
     try:
         with unit_of_work(ctx.engine) as session:
@@ -126,10 +124,9 @@ def token_create(org_slug: str, role: str, label: str | None, expires_in_days: i
 def token_list(org_slug: str) -> None:
     """List an organisation's tokens (prefixes only; the tokens themselves are not kept)."""
     from app.auth.service import list_tokens
-    from app.core.context import AppContext
     from app.core.models import utcnow
 
-    ctx = AppContext.from_settings(get_settings())
+    ctx = build_context(get_settings())
     try:
         with unit_of_work(ctx.engine, write=False) as session:
             for t in list_tokens(session, org_slug):
@@ -148,9 +145,8 @@ def token_list(org_slug: str) -> None:
 def token_revoke(prefix: str) -> None:
     """Revoke a token; requests with it fail from then on."""
     from app.auth.service import revoke_token
-    from app.core.context import AppContext
 
-    ctx = AppContext.from_settings(get_settings())
+    ctx = build_context(get_settings())
     try:
         with unit_of_work(ctx.engine) as session:
             revoked = revoke_token(session, prefix)
@@ -163,10 +159,9 @@ def token_revoke(prefix: str) -> None:
 @click.option("--demo", is_flag=True, required=True, help="Load the demo Chain.")
 def seed(demo: bool) -> None:
     """Load the demo data: the Chain's members and applicants, with one token per organisation."""
-    from app.core.context import AppContext
     from app.demo.seed import seed_demo
 
-    ctx = AppContext.from_settings(get_settings())
+    ctx = build_context(get_settings())
     try:
         tokens = seed_demo(ctx)
     except AdmissionError as exc:
@@ -184,10 +179,9 @@ def workflow() -> None:
 @workflow.command("validate")
 def workflow_validate() -> None:
     """Load and check every file in the workflows directory."""
-    from app.engine.loader import WorkflowRegistry
 
     try:
-        registry = WorkflowRegistry.from_directory(get_settings().workflows_dir)
+        registry = load_workflows(get_settings().workflows_dir)
     except WorkflowDefinitionError as exc:
         _fail(str(exc))
     for wf in registry:
@@ -210,10 +204,9 @@ def _audit_key() -> bytes:
 @audit.command("verify")
 def audit_verify() -> None:
     """Recompute every case's hash chain; exit 1 naming each case and seq that does not verify."""
-    from app.core.context import AppContext
     from app.history.heads import check_all
 
-    ctx = AppContext.from_settings(get_settings())
+    ctx = build_context(get_settings())
     broken = cases = entries = 0
     with unit_of_work(ctx.engine, write=False) as session:
         for check in check_all(session):
@@ -235,11 +228,10 @@ def audit_export_heads(output: str) -> None:
     """Write every case's chain head, signed with AUDIT_HMAC_KEY (HMAC-SHA256), as JSON."""
     import json
 
-    from app.core.context import AppContext
     from app.history.heads import export_heads
 
     key = _audit_key()
-    ctx = AppContext.from_settings(get_settings())
+    ctx = build_context(get_settings())
     with unit_of_work(ctx.engine, write=False) as session:
         export = export_heads(session, key, ctx.now())
     with click.open_file(output, "w") as out:
@@ -254,11 +246,10 @@ def audit_verify_heads(export_file: Any) -> None:
     """Check the database against a signed export; exit 1 naming each case and seq that differs."""
     import json
 
-    from app.core.context import AppContext
     from app.history.heads import BadExport, verify_heads
 
     key = _audit_key()
-    ctx = AppContext.from_settings(get_settings())
+    ctx = build_context(get_settings())
     try:
         export = json.load(export_file)
         with unit_of_work(ctx.engine, write=False) as session:
@@ -275,10 +266,9 @@ def audit_verify_heads(export_file: Any) -> None:
 @main.command()
 def sweep() -> None:
     """Announce cases and consultations that became overdue (one case.overdue event each)."""
-    from app.core.context import AppContext
     from app.deadlines.sweep import sweep as run_sweep
 
-    ctx = AppContext.from_settings(get_settings())
+    ctx = build_context(get_settings())
     result = run_sweep(ctx)
     click.echo(
         f"{result.cases} cases and {result.consultations} consultations newly overdue announced"
@@ -302,8 +292,8 @@ def gc(min_age: int, dry_run: bool) -> None:
     from app.core.db import create_db_engine
     from app.core.models import utcnow
     from app.documents.gc import collect
-    from app.documents.storage import DocumentStore
     from app.idempotency import service as idempotency
+    from app.storage.local import DocumentStore
     from app.webhooks import service as webhooks
 
     settings = get_settings()
@@ -338,10 +328,9 @@ def workflow_draw(
 ) -> None:
     """Draw a workflow version as SVG, generated from its file."""
     from app.engine.diagram import render_svg
-    from app.engine.loader import WorkflowRegistry
 
     try:
-        registry = WorkflowRegistry.from_directory(get_settings().workflows_dir)
+        registry = load_workflows(get_settings().workflows_dir)
     except WorkflowDefinitionError as exc:
         _fail(str(exc))
     try:
@@ -377,14 +366,13 @@ def worker(once: bool, batch: int) -> None:
     import signal
     import threading
 
-    from app.core.context import AppContext
-    from app.core.observability import configure_logging
+    from app.core.logging import configure_logging
     from app.webhooks.delivery import DeliveryWorker
 
     configure_logging()
     # One line per request would be noise (and URLs may carry a receiver's query secrets).
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    ctx = AppContext.from_settings(get_settings())
+    ctx = build_context(get_settings())
     stop = threading.Event()
     with DeliveryWorker(ctx, batch=batch) as delivery:
         if once:
@@ -404,10 +392,9 @@ def webhooks() -> None:
 @webhooks.command("list")
 def webhooks_list() -> None:
     """Every subscription, removed ones too, with its deliveries counted by state."""
-    from app.core.context import AppContext
     from app.webhooks.service import overview
 
-    ctx = AppContext.from_settings(get_settings())
+    ctx = build_context(get_settings())
     with unit_of_work(ctx.engine, write=False) as session:
         summaries = overview(session)
     for s in summaries:
@@ -427,12 +414,11 @@ def webhooks_list() -> None:
 @click.option("--all", "everything", is_flag=True, help="Every dead delivery.")
 def webhooks_redrive(delivery_id: int | None, subscription_id: Any, everything: bool) -> None:
     """Send dead deliveries again: back to pending, due now, tries reset."""
-    from app.core.context import AppContext
     from app.webhooks.service import redrive
 
     if sum((delivery_id is not None, subscription_id is not None, everything)) != 1:
         _fail("give exactly one of --delivery, --subscription, --all")
-    ctx = AppContext.from_settings(get_settings())
+    ctx = build_context(get_settings())
     try:
         with unit_of_work(ctx.engine) as session:
             moved = redrive(session, ctx, delivery_id=delivery_id, subscription_id=subscription_id)
@@ -457,9 +443,8 @@ def import_cases(file: Path, dry_run: bool) -> None:
     """
     from app.bulk import progress
     from app.bulk.service import import_cases as run_import
-    from app.core.context import AppContext
 
-    ctx = AppContext.from_settings(get_settings())
+    ctx = build_context(get_settings())
     report = run_import(ctx, file, dry_run=dry_run, progress=progress.for_stream())
     if not report.valid:
         for problem in report.problems:
@@ -506,9 +491,8 @@ def export_cases(
     from app.bulk.repository import ExportFilters
     from app.bulk.service import export_cases as run_export
     from app.bulk.service import export_to_file
-    from app.core.context import AppContext
 
-    ctx = AppContext.from_settings(get_settings())
+    ctx = build_context(get_settings())
     filters = ExportFilters(state=state, workflow=workflow, province=province)
     show = progress.for_stream()
     try:
@@ -524,13 +508,30 @@ def export_cases(
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-def serve(host: str, port: int) -> None:
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Processes sharing the port; more than one needs PostgreSQL.",
+)
+def serve(host: str, port: int, workers: int) -> None:
     """Run the API and the dashboard."""
     import uvicorn
 
-    from app.core.observability import configure_logging
-    from app.main import create_app
+    from app.core.logging import configure_logging
 
+    settings = get_settings()
+    if workers > 1 and settings.database_url.startswith("sqlite"):
+        _fail("--workers above 1 needs PostgreSQL: SQLite has one writer at a time")
     configure_logging()
     # Our JSON access line (with the request id) replaces uvicorn's.
-    uvicorn.run(create_app(get_settings()), host=host, port=port, access_log=False, log_config=None)
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        access_log=False,
+        log_config=None,
+    )

@@ -1,122 +1,39 @@
-"""The FastAPI application: routers, error rendering, health."""
+"""The FastAPI application: its layers, routers and background tasks, put together."""
 
 import asyncio
 import contextlib
-import logging
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
-from starlette.exceptions import HTTPException as StarletteHTTPException
+from fastapi import FastAPI
 
-from app.cases.endpoints import router as cases_router
-from app.consultations.endpoints import router as consultations_router
+from app.admission.registry import build_context
+from app.api.errors import ERROR_RESPONSES, install_error_handlers
+from app.api.idempotency import Idempotency, document_header
+from app.api.limits import BodySizeLimit
+from app.api.operations import router as operations_router
+from app.api.requests import RequestContext
+from app.api.routes.cases import router as cases_router
+from app.api.routes.consultations import router as consultations_router
+from app.api.routes.documents import router as documents_router
+from app.api.routes.events import router as events_router
+from app.api.routes.history import router as history_router
+from app.api.routes.letters import router as letters_router
+from app.api.routes.pipeline import router as pipeline_router
+from app.api.routes.portal import router as portal_router
+from app.api.routes.webhooks import router as webhooks_router
+from app.api.routes.workflows import router as workflows_router
+from app.api.security import FailureLimiter
+from app.api.transaction import Transactions
+from app.cases.metrics import CaseFigures
+from app.context import AppContext
 from app.core.config import Settings, get_settings
-from app.core.context import AppContext
-from app.core.errors import AdmissionError, TooManyRequests
-from app.core.limits import BodySizeLimit
-from app.core.observability import RequestContext, database_ready, render_metrics
-from app.core.schemas import ErrorBody
-from app.core.security import FailureLimiter, log_refusal, request_id
 from app.deadlines.sweep import run_periodically
-from app.documents.endpoints import router as documents_router
-from app.engine.endpoints import router as workflows_router
-from app.events.endpoints import router as events_router
-from app.history.endpoints import router as history_router
-from app.idempotency.middleware import Idempotency, document_header
-from app.letters.endpoints import router as letters_router
-from app.pipeline.endpoints import router as pipeline_router
-from app.portal.endpoints import router as portal_router
+from app.pipeline.cache import BodyCache
 from app.web.endpoints import install as install_dashboard
 from app.webhooks.delivery import DeliveryThread
-from app.webhooks.endpoints import router as webhooks_router
-
-log = logging.getLogger("admission")
-
-HTTP_CODES = {
-    400: "bad_request",
-    401: "unauthenticated",
-    403: "forbidden",
-    404: "not_found",
-    405: "method_not_allowed",
-    406: "not_acceptable",
-    413: "too_large",
-    415: "unsupported_type",
-}
-
-# Documented on every operation, so that clients (and the fuzzer) know the error shape.
-ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    status: {"model": ErrorBody, "description": description}
-    for status, description in {
-        400: "Malformed request",
-        401: "No or bad token",
-        403: "The caller's role may not do this",
-        404: "Unknown, or not visible to the caller",
-        405: "Method not allowed",
-        409: "Not allowed in the current state, or requirements missing",
-        412: "Stale If-Match",
-        413: "Body too large",
-        415: "Type not allowed",
-        422: "Invalid input (names the fields)",
-        428: "If-Match required",
-        429: "Too many failed authentications (see Retry-After)",
-        500: "Internal error (with a request id, never a stack trace)",
-    }.items()
-}
-
-
-def _error(status: int, code: str, message: str, details: Any = None) -> JSONResponse:
-    body = {"error": {"code": code, "message": message, "details": details}}
-    return JSONResponse(body, status_code=status)
-
-
-def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
-    return [
-        {"field": ".".join(str(p) for p in err["loc"]), "problem": err["msg"]}
-        for err in exc.errors()
-    ]
-
-
-def install_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(AdmissionError)
-    async def _admission_error(request: Request, exc: AdmissionError) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}
-        if isinstance(exc, TooManyRequests):
-            headers["Retry-After"] = str(exc.retry_after)
-        if exc.status in (401, 403, 429):
-            log_refusal(request, exc.status, exc.code, exc.message)
-        return JSONResponse(exc.body(), status_code=exc.status, headers=headers or None)
-
-    @app.exception_handler(RequestValidationError)
-    async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = _field_errors(exc)
-        fields = ", ".join(e["field"] for e in errors)
-        return _error(422, "invalid", f"invalid input: {fields}", errors)
-
-    @app.exception_handler(StarletteHTTPException)
-    async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = HTTP_CODES.get(exc.status_code, "error")
-        response = _error(exc.status_code, code, str(exc.detail))
-        # Keep what Starlette says about the refusal, e.g. `Allow` on a 405.
-        response.headers.update(exc.headers or {})
-        return response
-
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        # The id ties the client's report to the logged traceback, which stays here.
-        rid = request_id(request) or uuid.uuid4().hex
-        log.exception(
-            "unhandled error on %s %s (request %s)",
-            request.method,
-            request.url.path,
-            rid,
-            extra={"request_id": rid},
-        )
-        return _error(500, "internal", "internal error", {"request_id": rid})
+from app.webhooks.metrics import WebhookFigures
 
 
 def _document_idempotency(app: FastAPI) -> None:
@@ -131,7 +48,7 @@ def _document_idempotency(app: FastAPI) -> None:
 
 
 def create_app(settings: Settings | None = None, context: AppContext | None = None) -> FastAPI:
-    context = context or AppContext.from_settings(settings or get_settings())
+    context = context or build_context(settings or get_settings())
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -160,11 +77,17 @@ def create_app(settings: Settings | None = None, context: AppContext | None = No
     app.state.auth_failures = FailureLimiter(
         context.settings.auth_failure_limit, context.settings.auth_failure_window_seconds
     )
-    # Inside the body cap, so that only bodies within it are spooled and fingerprinted.
+    app.state.figures = [CaseFigures(context), WebhookFigures(context)]
+    app.state.pipeline_bodies = BodyCache()
+    # Listed innermost first. Idempotency writes the stored response in the request's
+    # transaction, which `Transactions` then commits; both sit inside the body cap, so that
+    # only bodies within it are read.
     app.add_middleware(Idempotency, context=context)
+    app.add_middleware(Transactions, engine=context.engine)
     app.add_middleware(BodySizeLimit, max_bytes=context.settings.max_json_body_bytes)
     install_error_handlers(app)
     for router in (
+        operations_router,
         cases_router,
         documents_router,
         consultations_router,
@@ -176,23 +99,6 @@ def create_app(settings: Settings | None = None, context: AppContext | None = No
         webhooks_router,
     ):
         app.include_router(router)
-
-    @app.get("/healthz", tags=["operations"])
-    def healthz() -> dict[str, str]:
-        """Liveness: the process answers."""
-        return {"status": "ok"}
-
-    @app.get("/readyz", tags=["operations"])
-    def readyz() -> Response:
-        """Readiness: the database answers `SELECT 1`."""
-        if database_ready(context):
-            return JSONResponse({"status": "ready"})
-        return _error(503, "unavailable", "the database does not answer")
-
-    @app.get("/metrics", tags=["operations"], response_class=Response)
-    def metrics() -> Response:
-        """Prometheus metrics: requests, transitions by action, cases by state, overdue."""
-        return Response(render_metrics(context), media_type="text/plain; version=0.0.4")
 
     app.include_router(workflows_router)
     install_dashboard(app)

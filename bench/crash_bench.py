@@ -24,8 +24,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from app.admission.registry import build_context
 from app.core.config import Settings  # noqa: E402
-from app.core.context import AppContext  # noqa: E402
 from tests.databases import migrate  # noqa: E402
 from tests.reliability.crash import CrashScenario, Findings, Load  # noqa: E402
 from tests.reliability.servers import Server  # noqa: E402
@@ -75,7 +75,7 @@ def row(backend: str, f: Findings) -> str:
 def run(backend: str, url: str | None, scratch: Path, load: Load) -> list[Findings]:
     database_url = url or f"sqlite:///{scratch / 'bench.db'}"
     settings = Settings(database_url=database_url, storage_dir=scratch / "documents")
-    ctx = AppContext.from_settings(settings)
+    ctx = build_context(settings)
     migrate(ctx.settings, fresh=True)
     server = Server(database_url, settings.storage_dir, scratch, f"{backend}-server")
     server.start()

@@ -25,11 +25,12 @@ from sqlalchemy import insert, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from app.admission.registry import build_context
 from app.auth.actor import Actor  # noqa: E402
 from app.auth.service import create_organisation, issue_token  # noqa: E402
 from app.cases.models import Case  # noqa: E402
+from app.context import AppContext  # noqa: E402
 from app.core.config import Settings  # noqa: E402
-from app.core.context import AppContext  # noqa: E402
 from app.core.db import unit_of_work  # noqa: E402
 from app.engine.roles import Role  # noqa: E402
 from app.events.models import Event  # noqa: E402
@@ -118,7 +119,7 @@ def median_ms(run: Callable[[], object], times: int) -> float:
 
 def measure(url: str, n: int) -> list[tuple[str, float]]:
     settings = Settings(database_url=url, storage_dir=Path(tempfile.mkdtemp()) / "documents")
-    ctx = AppContext.from_settings(settings)
+    ctx = build_context(settings)
     migrate(ctx.settings, fresh=True)
     council, applicant = fill(ctx, n)
     full_times = 3 if n >= 50_000 else 10

@@ -14,8 +14,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
+from app.admission.registry import build_context
+from app.context import AppContext
 from app.core.config import Settings
-from app.core.context import AppContext
 from app.main import create_app
 from app.models import Base
 from tests import pg
@@ -66,7 +67,7 @@ def empty_all_tables(engine: Engine) -> None:
 @pytest.fixture
 def ctx(backend: Settings, tmp_path: Path) -> Iterator[AppContext]:
     settings = backend.model_copy(update={"storage_dir": tmp_path / "documents"})
-    context = AppContext.from_settings(settings)
+    context = build_context(settings)
     empty_all_tables(context.engine)
     yield context
     context.engine.dispose()

@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 from httpx import Response
 
 from app.auth.service import create_organisation, issue_token
-from app.core.context import AppContext
+from app.context import AppContext
 from app.core.db import unit_of_work
 
 # who -> (organisation slug, organisation kind, role)

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 
 import uvicorn
 
-from app.core.context import AppContext
+from app.context import AppContext
 from app.main import create_app
 
 

@@ -36,7 +36,9 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start() -> PostgresServer:
+def start(*, durable: bool = False) -> PostgresServer:
+    """A server for the tests (no fsync: nothing outlives them); `durable` keeps PostgreSQL's
+    defaults for what a commit costs (fsync, synchronous commit), as the benchmarks want."""
     root = Path(tempfile.mkdtemp(prefix="admission-pg-"))
     data_dir = root / "data"
     if os.geteuid() == 0:
@@ -46,10 +48,9 @@ def start() -> PostgresServer:
         ["initdb", "-D", str(data_dir), "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8"]
     )
     port = _free_port()
-    options = (
-        f"-c listen_addresses=127.0.0.1 -p {port} -k {root} "
-        "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
-    )
+    options = f"-c listen_addresses=127.0.0.1 -p {port} -k {root} -c max_connections=200"
+    if not durable:
+        options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
     _as_postgres(
         ["pg_ctl", "-D", str(data_dir), "-o", options, "-l", str(root / "log"), "-w", "start"]
     )

@@ -145,7 +145,7 @@ def record_use(engine: Engine, actor: Actor, now: datetime) -> bool:
     if actor.token_id is None or not use_is_stale(actor, now):
         return False
     try:
-        with writer_bind(engine).connect() as connection:
+        with writer_bind(engine, wait_ms=RECORD_USE_WAIT_MS).connect() as connection:
             sqlite = connection.dialect.name == "sqlite"
             # Set on the driver's connection: through SQLAlchemy it would begin a transaction.
             raw: Any = connection.connection.dbapi_connection

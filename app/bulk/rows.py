@@ -8,11 +8,11 @@ repository's question, asked a chunk of rows at a time.
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, tzinfo
 from decimal import Decimal, InvalidOperation
 
+from app.calendar.working import WorkingCalendar
 from app.cases.schemas import UnitKind
-from app.deadlines.calendar import VIETNAM, WorkingCalendar, local_today
 from app.engine.definition import RETURN_TO_REQUESTER
 from app.engine.loader import WorkflowRegistry
 from app.engine.roles import OrgKind
@@ -166,6 +166,7 @@ class RowReader:
         calendar: WorkingCalendar,
         applicants: dict[str, Applicant],
         now: datetime,
+        zone: tzinfo,
         *,
         track_duplicates: bool = True,
     ) -> None:
@@ -173,7 +174,7 @@ class RowReader:
         self.calendar = calendar
         self.applicants = applicants
         self.now = now
-        self.today = local_today(now)
+        self.zone = zone
         self.track_duplicates = track_duplicates
         self.codes: dict[str, int] = {}
         self.ids: dict[int, int] = {}
@@ -353,7 +354,7 @@ class RowReader:
     def _state_since(self, value: str, bad: Bad) -> datetime | None:
         if not value:
             return self.now
-        moment = _moment(value)
+        moment = _moment(value, self.zone)
         if moment is None:
             bad("state_since", f"{value!r} is not an ISO date (2024-03-18) or date and time")
         elif moment > self.now:
@@ -370,32 +371,31 @@ class RowReader:
     ) -> date | None:
         days = facts.deadlines.get(state) if facts is not None and state is not None else None
         if value:
-            moment = _moment(value)
+            moment = _moment(value, self.zone)
             if moment is None:
                 bad("due_at", f"{value!r} is not an ISO date (2024-03-18) or date and time")
                 return None
             if state is not None and facts is not None and days is None:
                 bad("due_at", f"state {state!r} has no deadline; leave due_at empty")
-            return moment.astimezone(VIETNAM).date()
+            return moment.astimezone(self.zone).date()
         if days is None or since is None:
             return None
-        start = since.astimezone(VIETNAM).date()
+        start = since.astimezone(self.zone).date()
         due = self._due.get((start, days))
         if due is None:
             due = self._due[start, days] = self.calendar.add_working_days(start, days)
         return due
 
 
-def _moment(value: str) -> datetime | None:
-    """An ISO date (that day's start in Vietnam) or date and time (Vietnam time if no offset)."""
+def _moment(value: str, zone: tzinfo) -> datetime | None:
+    """An ISO date (that day's start in `zone`, Vietnam's) or date and time (in `zone` if it
+    has no offset)."""
     try:
         if len(value) == 10:
-            return datetime.combine(date.fromisoformat(value), time(), tzinfo=VIETNAM).astimezone(
-                UTC
-            )
+            return datetime.combine(date.fromisoformat(value), time(), tzinfo=zone).astimezone(UTC)
         moment = datetime.fromisoformat(value)
     except ValueError:
         return None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=VIETNAM)
+        moment = moment.replace(tzinfo=zone)
     return moment.astimezone(UTC)

@@ -27,8 +27,8 @@ from sqlalchemy.orm import Session
 
 from app.bulk.repository import BulkRepository, ExportFilters
 from app.bulk.rows import EXPORT_COLUMNS, Header, ImportRow, Problem, RowReader
-from app.cases.service import SEARCHABLE
-from app.core.context import AppContext
+from app.cases.models import SEARCHABLE
+from app.context import AppContext
 from app.core.db import unit_of_work
 from app.core.errors import InvalidInput
 from app.core.text import fold
@@ -153,6 +153,7 @@ class _Import:
             self.ctx.calendar,
             self.applicants,
             self.now,
+            self.ctx.zone,
             track_duplicates=track_duplicates,
         )
 

@@ -7,6 +7,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.auth.models import Organisation
 from app.core.models import Base, UTCDateTime, utcnow
+from app.core.text import fold
+
+# Fields that `q` searches, folded into `search_text`.
+SEARCHABLE = ("code", "applicant_name", "province", "address", "investor")
 
 
 class Case(Base):
@@ -16,6 +20,10 @@ class Case(Base):
     __table_args__ = (
         Index("ix_cases_state_created_at", "state", "created_at"),
         Index("ix_cases_created_at_id", "created_at", "id"),
+        # The pipeline's page: overdue first, then by due date (see app/pipeline).
+        Index("ix_cases_due_at_created_at_id", "due_at", "created_at", "id"),
+        # The pipeline's median time in each state.
+        Index("ix_cases_state_state_entered_at", "state", "state_entered_at"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
@@ -60,6 +68,12 @@ class Case(Base):
     applicant_org: Mapped[Organisation] = relationship(lazy="raise")
 
     __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
+
+    def refresh_search_text(self) -> None:
+        """Recompute the folded copies of the case's text: `search_text` (for `q`) and
+        `province_key` (for the `province` filter)."""
+        self.search_text = fold(" ".join(str(getattr(self, f) or "") for f in SEARCHABLE))
+        self.province_key = fold(self.province or "")
 
 
 class DossierCodeSequence(Base):

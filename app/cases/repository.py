@@ -6,9 +6,9 @@ from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from app.access import visible_cases
 from app.auth.actor import Actor
 from app.auth.models import Organisation
-from app.cases.access import visible_cases
 from app.cases.models import Case, DossierCodeSequence
 from app.core.text import fold
 
@@ -32,24 +32,6 @@ class Cursor:
 class CaseRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
-
-    def get_visible(
-        self, case_id: uuid.UUID, actor: Actor, *, lock: bool = False
-    ) -> tuple[Case, str] | None:
-        """The case with its applicant organisation's slug, if the actor may see it.
-
-        With `lock`, the case's row is held until the transaction ends (PostgreSQL; SQLite
-        write transactions are serialised already), so concurrent writers queue up.
-        """
-        query = (
-            select(Case, Organisation.slug)
-            .join(Organisation, Case.applicant_org_id == Organisation.id)
-            .where(Case.id == case_id, visible_cases(actor))
-        )
-        if lock:
-            query = query.with_for_update(of=Case)
-        row = self.session.execute(query).first()
-        return (row[0], row[1]) if row else None
 
     def page(
         self, actor: Actor, filters: CaseFilters, after: Cursor | None, limit: int

@@ -3,68 +3,29 @@
 import base64
 import binascii
 import uuid
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
 
+from app.access import CaseRecord, check_version, load, save
 from app.auth.actor import Actor
 from app.auth.repository import OrganisationRepository
 from app.cases.models import Case
 from app.cases.repository import CaseFilters, CaseRepository, Cursor
 from app.cases.schemas import CaseCreate, CaseUpdate
-from app.core.context import AppContext
+from app.context import AppContext
 from app.core.errors import (
     ActionNotAllowedNow,
     Conflict,
     Forbidden,
     InvalidInput,
-    NotFound,
-    VersionMismatch,
 )
 from app.core.text import fold
 from app.engine.roles import Role
-from app.engine.workflow import Workflow
 from app.events.service import emit
 from app.history import service as history
 
 DEFAULT_WORKFLOW = "qtsc-chain-admission"
-SEARCHABLE = ("code", "applicant_name", "province", "address", "investor")
-
-
-@dataclass
-class CaseRecord:
-    """A case together with what is needed to show it: its applicant's slug and workflow."""
-
-    case: Case
-    applicant_slug: str
-    workflow: Workflow
-
-
-def load(
-    session: Session, ctx: AppContext, actor: Actor, case_id: uuid.UUID, *, lock: bool = False
-) -> CaseRecord:
-    found = CaseRepository(session).get_visible(case_id, actor, lock=lock)
-    if found is None:
-        raise NotFound("no such case")
-    case, slug = found
-    return CaseRecord(case, slug, ctx.workflows.get(case.workflow_key, case.workflow_version))
-
-
-def check_version(case: Case, expected: int) -> None:
-    if case.version != expected:
-        raise VersionMismatch(
-            f"the case is at version {case.version}, not {expected}",
-            {"current_version": case.version},
-        )
-
-
-def refresh_search_text(case: Case) -> None:
-    """Recompute the folded copies of the case's text: `search_text` (for `q`) and
-    `province_key` (for the `province` filter)."""
-    case.search_text = fold(" ".join(str(getattr(case, f) or "") for f in SEARCHABLE))
-    case.province_key = fold(case.province or "")
 
 
 def applicant_province(session: Session, actor: Actor, named: str | None) -> str:
@@ -89,17 +50,6 @@ def applicant_province(session: Session, actor: Actor, named: str | None) -> str
     return province
 
 
-def save(session: Session, case: Case, now: datetime) -> None:
-    """Write the case as its next version; a concurrent writer makes this fail with 412."""
-    case.version += 1
-    case.updated_at = now
-    refresh_search_text(case)
-    try:
-        session.flush()
-    except StaleDataError:
-        raise VersionMismatch("the case was changed by someone else; read it again") from None
-
-
 def create(session: Session, ctx: AppContext, actor: Actor, data: CaseCreate) -> CaseRecord:
     if actor.role is not Role.APPLICANT:
         raise Forbidden("only an applicant province creates cases")
@@ -121,7 +71,7 @@ def create(session: Session, ctx: AppContext, actor: Actor, data: CaseCreate) ->
         province=province,
         **data.model_dump(exclude={"workflow", "province"}),
     )
-    refresh_search_text(case)
+    case.refresh_search_text()
     CaseRepository(session).add(case)
     history.append(
         session,

@@ -1,17 +1,12 @@
-"""Turning case records into API schemas."""
+"""Turning case records into API schemas: summaries, clocks and case fields."""
 
 from datetime import date
 
-from sqlalchemy.orm import Session
-
-from app.auth.actor import Actor
-from app.cases import lifecycle
-from app.cases.schemas import CaseOut, CaseSummary, ClockOut, WorkflowRef
-from app.cases.service import CaseRecord
-from app.core.context import AppContext
+from app.access import CaseRecord
+from app.calendar.working import WorkingCalendar
+from app.cases.schemas import CaseSummary, ClockOut, WorkflowRef
 from app.core.schemas import Localised
 from app.deadlines import clock
-from app.deadlines.calendar import WorkingCalendar
 
 
 def is_overdue(due_at: date | None, today: date) -> bool:
@@ -54,18 +49,4 @@ def clock_of(record: CaseRecord, calendar: WorkingCalendar) -> ClockOut:
         original_due_at=case.original_due_at,
         extended_at=case.extended_at,
         calendar_warning=calendar.warning_for(case.due_at),
-    )
-
-
-def detail(session: Session, ctx: AppContext, actor: Actor, record: CaseRecord) -> CaseOut:
-    case = record.case
-    return CaseOut(
-        **summary(record, ctx.today(), ctx.calendar).model_dump(),
-        area_m2=case.area_m2,
-        address=case.address,
-        investor=case.investor,
-        received_at=case.received_at,
-        state_entered_at=case.state_entered_at,
-        clock=clock_of(record, ctx.calendar),
-        allowed_actions=lifecycle.allowed_actions(session, ctx, actor, record),
     )

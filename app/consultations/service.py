@@ -5,14 +5,14 @@ from datetime import date, datetime
 
 from sqlalchemy.orm import Session
 
+from app import access
 from app.auth.actor import Actor
 from app.auth.models import Organisation
 from app.auth.repository import OrganisationRepository
-from app.cases import service as cases
 from app.consultations.models import Consultation
 from app.consultations.repository import ConsultationRepository
 from app.consultations.schemas import AnswerRequest
-from app.core.context import AppContext
+from app.context import AppContext
 from app.core.errors import ActionNotAllowedNow, Forbidden, InvalidInput, NotFound
 from app.documents.repository import DocumentRepository
 from app.engine.roles import OrgKind, Role
@@ -67,7 +67,7 @@ def close_round(session: Session, case_id: uuid.UUID, now: datetime) -> list[str
 def list_for_case(
     session: Session, ctx: AppContext, actor: Actor, case_id: uuid.UUID
 ) -> list[tuple[Consultation, str]]:
-    cases.load(session, ctx, actor, case_id)
+    access.load(session, ctx, actor, case_id)
     only = actor.org_id if actor.role is Role.CONSULTED else None
     return ConsultationRepository(session).for_case(case_id, ministry_org_id=only)
 
@@ -80,7 +80,7 @@ def answer(
     consultation_id: uuid.UUID,
     data: AnswerRequest,
 ) -> tuple[Consultation, str]:
-    record = cases.load(session, ctx, actor, case_id)
+    record = access.load(session, ctx, actor, case_id)
     consultation = ConsultationRepository(session).get(case_id, consultation_id)
     if consultation is None or (
         actor.role is Role.CONSULTED and consultation.ministry_org_id != actor.org_id

@@ -1,6 +1,7 @@
 """Engine and session plumbing for SQLite (embedded default) and PostgreSQL."""
 
-from collections.abc import Iterator, Mapping
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,10 @@ from app.core.config import Settings
 # Without it, two requests that both read and then write race to upgrade their
 # shared lock and one fails at once with "database is locked".
 WRITE_INTENT = "admission_write_intent"
+# Execution option: how long (ms) a SQLite writer waits for its turn (default: the busy timeout).
+WRITE_WAIT_MS = "admission_write_wait_ms"
+# Key, in a pooled connection's `info`, telling that it holds this process's writer turn.
+HOLDS_TURN = "admission_holds_writer_turn"
 
 
 def normalise_url(url: str) -> str:
@@ -59,10 +64,35 @@ def _sqlite_engine(url: str, settings: Settings) -> Engine:
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.close()
 
+    # SQLite has one writer at a time. Writers of this process queue for their turn here, in
+    # order and without sleeping, instead of polling the file lock with the busy handler's
+    # growing back-off (which gives waits of seconds under load). Writers of other processes
+    # still meet the file lock and its busy timeout.
+    turn = threading.Lock()
+
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        immediate = connection.get_execution_options().get(WRITE_INTENT, False)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        options = connection.get_execution_options()
+        if options.get(WRITE_INTENT, False):
+            wait_ms = options.get(WRITE_WAIT_MS, settings.sqlite_busy_timeout_ms)
+            if turn.acquire(timeout=wait_ms / 1000):
+                connection.info[HOLDS_TURN] = True
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            connection.exec_driver_sql("BEGIN")
+
+    def _end(connection: Any) -> None:
+        if connection.info.pop(HOLDS_TURN, False):
+            turn.release()
+
+    event.listen(engine, "commit", _end)
+    event.listen(engine, "rollback", _end)
+
+    @event.listens_for(engine.pool, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        # A connection given back with its transaction still open (reset by the pool).
+        if record is not None and record.info.pop(HOLDS_TURN, False):
+            turn.release()
 
     return engine
 
@@ -71,53 +101,50 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False, autoflush=False)
 
 
-def writer_bind(engine: Engine) -> Engine:
-    """The engine to use for a unit of work that will write."""
-    return engine.execution_options(**{WRITE_INTENT: True})
+def writer_bind(engine: Engine, *, wait_ms: int | None = None) -> Engine:
+    """The engine to use for a unit of work that will write; `wait_ms` bounds the wait for
+    SQLite's writer turn in this process (the busy timeout still bounds the file lock)."""
+    options: dict[str, Any] = {WRITE_INTENT: True}
+    if wait_ms is not None:
+        options[WRITE_WAIT_MS] = wait_ms
+    return engine.execution_options(**options)
+
+
+# Key, in a session's `info`, of the callbacks to run once its transaction has committed.
+AFTER_COMMIT = "after_commit"
+
+
+def after_commit(session: Session, callback: Callable[[], object]) -> None:
+    """Run `callback` once the session's transaction has committed (never if it rolls back)."""
+    session.info.setdefault(AFTER_COMMIT, []).append(callback)
+
+
+def commit(session: Session) -> None:
+    """Commit, then run what was waiting for the commit."""
+    session.commit()
+    for callback in session.info.pop(AFTER_COMMIT, ()):
+        callback()
+
+
+def rollback(session: Session) -> None:
+    session.info.pop(AFTER_COMMIT, None)
+    session.rollback()
+
+
+def open_session(engine: Engine, *, write: bool) -> Session:
+    """A session for one transaction; a writer takes SQLite's write lock at BEGIN."""
+    return Session(bind=writer_bind(engine) if write else engine, expire_on_commit=False)
 
 
 @contextmanager
 def unit_of_work(engine: Engine, *, write: bool = True) -> Iterator[Session]:
     """One transaction: commit on success, roll back on any error."""
-    session = Session(bind=writer_bind(engine) if write else engine, expire_on_commit=False)
+    session = open_session(engine, write=write)
     try:
         yield session
-        session.commit()
+        commit(session)
     except BaseException:
-        session.rollback()
+        rollback(session)
         raise
     finally:
         session.close()
-
-
-# Key, in an ASGI scope's "state", of a write transaction held open for the request.
-HELD_TRANSACTION = "held_transaction"
-
-
-class HeldTransaction:
-    """A request's write transaction that the request itself must not commit.
-
-    The idempotency layer opens one when a POST carries an `Idempotency-Key`: the endpoint
-    writes through it as usual, then the layer stores the response in the same
-    transaction and commits both, so the key is complete exactly when the change is.
-    """
-
-    def __init__(self, engine: Engine) -> None:
-        self.session = Session(bind=writer_bind(engine), expire_on_commit=False)
-
-    def close(self) -> None:
-        self.session.close()
-
-
-@contextmanager
-def request_unit_of_work(
-    state: Mapping[str, Any], engine: Engine, *, write: bool = True
-) -> Iterator[Session]:
-    """The request's one transaction: a held one if the request has it, else a fresh unit
-    of work. A held transaction is committed or rolled back by whoever holds it."""
-    held: HeldTransaction | None = state.get(HELD_TRANSACTION)
-    if held is not None and write:
-        yield held.session
-        return
-    with unit_of_work(engine, write=write) as session:
-        yield session

@@ -1,28 +1,37 @@
-"""The one error hierarchy of the service; each class carries its HTTP status.
+"""The one error hierarchy of the service; each answered class carries its HTTP status.
 
-AdmissionError (500 internal)
+AdmissionError (500 internal)                   answered to the client by render_error
  ├── InvalidInput (422 invalid)
+ ├── IdempotencyKeyReused (422 idempotency_key_reused)
  ├── Unauthenticated (401 unauthenticated)
  ├── Forbidden (403 forbidden)
  ├── NotFound (404 not_found)
  ├── Conflict (409)
  │    ├── TransitionNotAllowed (409 transition_not_allowed)
  │    ├── RequirementsMissing (409 requirements_missing)
- │    └── ActionNotAllowedNow (409 not_allowed_in_state)
+ │    ├── ActionNotAllowedNow (409 not_allowed_in_state)
+ │    └── IdempotencyKeyInUse (409 idempotency_key_in_use, with Retry-After)
  ├── VersionMismatch (412 version_mismatch)
  ├── TooLarge (413 too_large)
  ├── UnsupportedType (415 unsupported_type)
  ├── PreconditionRequired (428 precondition_required)
  └── TooManyRequests (429 too_many_requests, with Retry-After)
 
-WorkflowDefinitionError is raised at start-up for a broken file in `workflows/`; it
-never reaches a client.
+ServiceFault                                    never shown to a client as such
+ ├── WorkflowDefinitionError                    a broken file in workflows/ (start-up)
+ ├── CalendarError                              a broken working-day calendar file (start-up)
+ ├── LetterFontMissing                          letters cannot be rendered (a 500 if met)
+ ├── ForbiddenDestination                       a webhook URL that points inside the network
+ ├── InvalidSignature                           a webhook delivery that does not verify
+ └── BadExport                                  a chain-head export that is not ours
 """
 
 from typing import Any
 
 
 class AdmissionError(Exception):
+    """An error answered to the client with its status, code, message and details."""
+
     status: int = 500
     code: str = "internal"
 
@@ -36,35 +45,49 @@ class AdmissionError(Exception):
 
 
 class InvalidInput(AdmissionError):
+    """The request is malformed or names something that does not exist."""
+
     status = 422
     code = "invalid"
 
 
 class Unauthenticated(AdmissionError):
+    """No token, or one that is unknown, revoked or expired."""
+
     status = 401
     code = "unauthenticated"
 
 
 class Forbidden(AdmissionError):
+    """The caller's role may not do this."""
+
     status = 403
     code = "forbidden"
 
 
 class NotFound(AdmissionError):
+    """Unknown, or not visible to the caller (never 403, so ids cannot be probed)."""
+
     status = 404
     code = "not_found"
 
 
 class Conflict(AdmissionError):
+    """The case's state does not allow this now."""
+
     status = 409
     code = "conflict"
 
 
 class TransitionNotAllowed(Conflict):
+    """The action does not leave the case's current state."""
+
     code = "transition_not_allowed"
 
 
 class RequirementsMissing(Conflict):
+    """Documents, fields or conditions the action needs are missing."""
+
     code = "requirements_missing"
 
 
@@ -75,26 +98,36 @@ class ActionNotAllowedNow(Conflict):
 
 
 class VersionMismatch(AdmissionError):
+    """The client's If-Match is not the case's current version."""
+
     status = 412
     code = "version_mismatch"
 
 
 class TooLarge(AdmissionError):
+    """The body or upload exceeds its limit."""
+
     status = 413
     code = "too_large"
 
 
 class UnsupportedType(AdmissionError):
+    """The upload's content is not of an allowed type."""
+
     status = 415
     code = "unsupported_type"
 
 
 class PreconditionRequired(AdmissionError):
+    """A change of a case was sent without If-Match."""
+
     status = 428
     code = "precondition_required"
 
 
 class TooManyRequests(AdmissionError):
+    """Too many failed authentications from the client's address."""
+
     status = 429
     code = "too_many_requests"
 
@@ -103,7 +136,28 @@ class TooManyRequests(AdmissionError):
         self.retry_after = retry_after
 
 
-class WorkflowDefinitionError(Exception):
+class IdempotencyKeyReused(AdmissionError):
+    """The Idempotency-Key was used before with a different request."""
+
+    status = 422
+    code = "idempotency_key_reused"
+
+
+class IdempotencyKeyInUse(Conflict):
+    """The first request with this Idempotency-Key is still running."""
+
+    code = "idempotency_key_in_use"
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message, {"retry_after": retry_after})
+        self.retry_after = retry_after
+
+
+class ServiceFault(Exception):
+    """A fault inside the service or its set-up, never answered to a client as such."""
+
+
+class WorkflowDefinitionError(ServiceFault):
     """A file in `workflows/` is malformed; the message names the file and the key."""
 
     def __init__(self, source: str, key: str, problem: str) -> None:
@@ -111,3 +165,23 @@ class WorkflowDefinitionError(Exception):
         self.source = source
         self.key = key
         self.problem = problem
+
+
+class CalendarError(ServiceFault):
+    """The calendar file is malformed; the message names the file and the problem."""
+
+
+class LetterFontMissing(ServiceFault):
+    """The Unicode font is not installed; a letter without it would lose its diacritics."""
+
+
+class ForbiddenDestination(ServiceFault):
+    """The URL's host is, or resolves to, an address webhooks may not be sent to."""
+
+
+class InvalidSignature(ServiceFault):
+    """A delivery whose headers do not prove it came from us, unaltered and recently."""
+
+
+class BadExport(ServiceFault):
+    """The export file is not one of ours, or its signature does not match the key."""

@@ -12,9 +12,9 @@ from typing import Any
 
 from sqlalchemy.orm.attributes import flag_modified
 
+from app.calendar.working import WorkingCalendar
 from app.cases.models import Case
 from app.core.errors import InvalidInput
-from app.deadlines.calendar import WorkingCalendar
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from app.auth.models import Organisation
 from app.cases.models import Case
 from app.consultations.models import Consultation
-from app.core.context import AppContext
+from app.context import AppContext
 from app.core.db import unit_of_work
 from app.deadlines import clock
 from app.events.service import emit

@@ -8,11 +8,14 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from app.cases.schemas import CaseCreate, TransitionRequest, UnitKind
 from app.consultations.schemas import Verdict
-from app.deadlines.calendar import VIETNAM
 from app.engine.roles import OrgKind, Role
+
+# The demo's dates are the sources' own, in Vietnam time.
+VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 @dataclass(frozen=True)

@@ -12,20 +12,30 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy.orm import Session
 
+from app import access
+from app.admission import lifecycle
 from app.auth.actor import Actor
 from app.auth.repository import OrganisationRepository
 from app.auth.service import create_organisation, issue_token, set_province
-from app.cases import lifecycle
 from app.cases import service as cases
 from app.cases.repository import CaseRepository
 from app.consultations import service as consultations
 from app.consultations.repository import ConsultationRepository
 from app.consultations.schemas import AnswerRequest
-from app.core.context import AppContext
+from app.context import AppContext
 from app.core.db import unit_of_work
 from app.core.errors import Conflict
-from app.deadlines.calendar import VIETNAM
-from app.demo.chain import CASES, ORGANISATIONS, Act, Answer, DaysAgo, DemoCase, File, Moment
+from app.demo.chain import (
+    CASES,
+    ORGANISATIONS,
+    VIETNAM,
+    Act,
+    Answer,
+    DaysAgo,
+    DemoCase,
+    File,
+    Moment,
+)
 from app.demo.pdf import placeholder_pdf
 from app.documents import service as documents
 from app.documents.repository import DocumentRepository
@@ -140,7 +150,7 @@ class Player:
             at = datetime.combine(day, time(at.hour), tzinfo=VIETNAM)
         return at.astimezone(UTC)
 
-    def act(self, record: cases.CaseRecord, actor: Actor, step: Act) -> None:
+    def act(self, record: access.CaseRecord, actor: Actor, step: Act) -> None:
         """Fire the transition, first filing the actor's own documents that it still lacks."""
         for doc_type in self.lacking_documents(record, actor, step.request.action):
             self.put_document(record, actor, doc_type)
@@ -148,7 +158,7 @@ class Player:
         case = record.case
         lifecycle.fire(self.session, self.ctx, actor, case.id, case.version, step.request)
 
-    def lacking_documents(self, record: cases.CaseRecord, actor: Actor, action: str) -> list[str]:
+    def lacking_documents(self, record: access.CaseRecord, actor: Actor, action: str) -> list[str]:
         """Documents `action` needs that the case lacks and that `actor` is the one to file."""
         spec = record.workflow.transition(record.case.state, action)
         if spec is None:
@@ -161,7 +171,7 @@ class Player:
             if doc_type not in present and actor.role in types[doc_type].uploaded_by
         ]
 
-    def answer(self, record: cases.CaseRecord, actor: Actor, step: Answer) -> None:
+    def answer(self, record: access.CaseRecord, actor: Actor, step: Answer) -> None:
         """File the ministry's opinion document, then answer its open consultation."""
         spec = record.workflow.definition.consultation
         self.put_document(record, actor, spec.opinion_document if spec else "ministry_opinion")
@@ -177,12 +187,12 @@ class Player:
             AnswerRequest(verdict=step.verdict, comment=step.comment),
         )
 
-    def file(self, record: cases.CaseRecord, actor: Actor, step: File) -> None:
+    def file(self, record: access.CaseRecord, actor: Actor, step: File) -> None:
         """File documents without acting on the case."""
         for doc_type in step.documents:
             self.put_document(record, actor, doc_type)
 
-    def put_document(self, record: cases.CaseRecord, actor: Actor, doc_type: str) -> None:
+    def put_document(self, record: access.CaseRecord, actor: Actor, doc_type: str) -> None:
         """File a generated placeholder PDF titled with the document type's Vietnamese label."""
         label = record.workflow.definition.document_types[doc_type].label.vi
         content = placeholder_pdf(label, record.case.applicant_name, created=self.clock.moment)

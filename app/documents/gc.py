@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from app.core.db import unit_of_work
 from app.documents.models import Document
-from app.documents.storage import DocumentStore
+from app.storage.local import DocumentStore
 
 SHA256_NAME = re.compile(r"[0-9a-f]{64}")
 SHARD = re.compile(r"[0-9a-f]{2}")

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from python_multipart.multipart import MultipartParser, parse_options_header
 
 from app.core.errors import InvalidInput, TooLarge, UnsupportedType
-from app.documents.storage import DocumentStore, StagedFile, StagingWriter
+from app.storage.local import DocumentStore, StagedFile, StagingWriter
 
 if TYPE_CHECKING:
     from python_multipart.multipart import MultipartCallbacks

@@ -6,20 +6,20 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
+from app import access
 from app.auth.actor import Actor
-from app.cases import service as cases
 from app.cases.models import Case
 from app.consultations.repository import ConsultationRepository
-from app.core.context import AppContext
+from app.context import AppContext
 from app.core.errors import ActionNotAllowedNow, Forbidden, InvalidInput, NotFound, UnsupportedType
 from app.documents.filenames import clean_filename
 from app.documents.models import Document
 from app.documents.multipart import ParsedUpload
 from app.documents.repository import DocumentRepository
 from app.documents.sniff import extension_matches, sniff
-from app.documents.storage import StagedFile
 from app.engine.roles import Role
 from app.events.service import emit
+from app.storage.local import StagedFile
 
 # The form fields an upload takes besides the file itself.
 UPLOAD_FIELDS = frozenset({"doc_type"})
@@ -33,7 +33,7 @@ def check_may_upload_now(
     A role that uploads nothing in this workflow is forbidden (403); one whose documents
     belong to other states is refused for the state (409), as `store_upload` would.
     """
-    record = cases.load(session, ctx, actor, case_id)
+    record = access.load(session, ctx, actor, case_id)
     state = record.case.state
     specs = [
         spec
@@ -53,7 +53,7 @@ def store_upload(
     session: Session, ctx: AppContext, actor: Actor, case_id: uuid.UUID, upload: ParsedUpload
 ) -> Document:
     """Check the upload against the workflow's rules and record it; the caller discards on error."""
-    record = cases.load(session, ctx, actor, case_id, lock=True)
+    record = access.load(session, ctx, actor, case_id, lock=True)
     case = record.case
     unknown = sorted(set(upload.fields) - UPLOAD_FIELDS)
     if unknown:
@@ -95,7 +95,7 @@ def store_upload(
 
     now = ctx.now()
     # The document changes what the case lacks, so the case moves to its next version.
-    cases.save(session, case, now)
+    access.save(session, case, now)
     return record_document(
         session,
         ctx,
@@ -181,14 +181,14 @@ def store_generated(
 def list_for_case(
     session: Session, ctx: AppContext, actor: Actor, case_id: uuid.UUID
 ) -> list[tuple[Document, str]]:
-    cases.load(session, ctx, actor, case_id)
+    access.load(session, ctx, actor, case_id)
     return DocumentRepository(session).for_case(case_id)
 
 
 def open_content(
     session: Session, ctx: AppContext, actor: Actor, case_id: uuid.UUID, doc_id: uuid.UUID
 ) -> tuple[Document, Path]:
-    cases.load(session, ctx, actor, case_id)
+    access.load(session, ctx, actor, case_id)
     if actor.role is Role.VIEWER:
         raise Forbidden("viewers see summaries, not documents' content")
     document = DocumentRepository(session).get(case_id, doc_id)

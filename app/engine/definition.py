@@ -11,36 +11,9 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from app.engine.roles import Role
+from app.engine.steps import StepCatalog, StepSpec
 
 RETURN_TO_REQUESTER = "@return"
-
-# Request fields a transition may require (DESIGN §7).
-TRANSITION_FIELDS = frozenset(
-    {
-        "comment",
-        "reason",
-        "decision_number",
-        "decision_date",
-        "ministries",
-        "new_due_date",
-        "supplement_documents",
-    }
-)
-# Named checks and side effects implemented by the service; files may only name these.
-KNOWN_GUARDS = frozenset({"consultations_settled", "extension_available"})
-KNOWN_EFFECTS = frozenset(
-    {
-        "issue_dossier_code",
-        "record_receipt",
-        "open_consultations",
-        "close_consultations",
-        "pause_clock",
-        "resume_clock",
-        "extend_deadline",
-        "issue_receipt",
-        "issue_supplement_notice",
-    }
-)
 
 Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
 
@@ -107,8 +80,11 @@ class WorkflowDefinition(Strict):
     states: dict[Name, StateSpec] = Field(min_length=1)
     transitions: tuple[TransitionSpec, ...] = Field(min_length=1)
 
-    def check(self) -> list[tuple[str, str]]:
-        """Return every structural problem as (key, problem); empty when the file is sound."""
+    def check(self, catalog: StepCatalog) -> list[tuple[str, str]]:
+        """Every structural problem as (key, problem); empty when the file is sound.
+
+        `catalog` says which request fields, guards and effects exist and what each needs.
+        """
         problems: list[tuple[str, str]] = []
         if self.initial not in self.states:
             problems.append(("initial", f"unknown state {self.initial!r}"))
@@ -152,18 +128,43 @@ class WorkflowDefinition(Strict):
                 if doc not in self.document_types:
                     problems.append((f"{where}.documents", f"unknown document type {doc!r}"))
             for key, names in (("fields", t.fields), ("optional_fields", t.optional_fields)):
-                for field in names:
-                    if field not in TRANSITION_FIELDS:
-                        problems.append((f"{where}.{key}", f"unknown field {field!r}"))
-            for guard in t.guards:
-                if guard not in KNOWN_GUARDS:
-                    problems.append((f"{where}.guards", f"unknown guard {guard!r}"))
-            for effect in t.effects:
-                if effect not in KNOWN_EFFECTS:
-                    problems.append((f"{where}.effects", f"unknown effect {effect!r}"))
+                for name in names:
+                    if name not in catalog.fields:
+                        problems.append((f"{where}.{key}", f"unknown field {name!r}"))
+            handed_on: set[str] = set()
+            for kind, names, known in (
+                ("guards", t.guards, catalog.guards),
+                ("effects", t.effects, catalog.effects),
+            ):
+                for name in names:
+                    step = known.get(name)
+                    if step is None:
+                        problems.append((f"{where}.{kind}", f"unknown {kind[:-1]} {name!r}"))
+                        continue
+                    problems.extend(self._check_step(f"{where}.{kind}", t, step, handed_on))
+                    handed_on.update(step.provides)
         if problems:
             return problems
         return self._check_graph()
+
+    def _check_step(
+        self, where: str, t: TransitionSpec, step: StepSpec, handed_on: set[str]
+    ) -> list[tuple[str, str]]:
+        """What `step` needs that transition `t` does not give it."""
+        problems = []
+        taken = {*t.fields, *t.optional_fields, "comment", "reason"}
+        for name in step.fields:
+            if name not in taken:
+                problems.append((where, f"{step.name!r} reads field {name!r}, not taken here"))
+        for doc in step.documents:
+            if doc not in self.document_types:
+                problems.append((where, f"{step.name!r} needs document type {doc!r}"))
+        for value in step.needs:
+            if value not in handed_on:
+                problems.append(
+                    (where, f"{step.name!r} needs {value!r} from an effect listed before it")
+                )
+        return problems
 
     def return_targets(self, transition: TransitionSpec) -> tuple[str, ...]:
         """States a `@return` transition may go back to: those that lead into its source."""

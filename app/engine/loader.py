@@ -7,12 +7,14 @@ from pydantic import ValidationError
 
 from app.core.errors import WorkflowDefinitionError
 from app.engine.definition import WorkflowDefinition
+from app.engine.steps import StepCatalog
 from app.engine.workflow import Workflow
 
 SUFFIXES = (".yaml", ".yml")
 
 
-def load_file(path: Path) -> Workflow:
+def load_file(path: Path, catalog: StepCatalog) -> Workflow:
+    """One workflow file, checked against the steps that `catalog` says exist."""
     source = path.name
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -26,7 +28,7 @@ def load_file(path: Path) -> Workflow:
         first = exc.errors()[0]
         key = ".".join(str(part) for part in first["loc"]) or "(file)"
         raise WorkflowDefinitionError(source, key, first["msg"]) from exc
-    problems = definition.check()
+    problems = definition.check(catalog)
     if problems:
         key, problem = problems[0]
         raise WorkflowDefinitionError(source, key, problem)
@@ -41,11 +43,11 @@ class WorkflowRegistry:
         self._by_ref = {(w.key, w.version): w for w in workflows}
 
     @classmethod
-    def from_directory(cls, directory: Path) -> "WorkflowRegistry":
+    def from_directory(cls, directory: Path, catalog: StepCatalog) -> "WorkflowRegistry":
         files = sorted(p for p in directory.iterdir() if p.suffix in SUFFIXES)
         if not files:
             raise WorkflowDefinitionError(str(directory), "(directory)", "no workflow files")
-        return cls([load_file(path) for path in files])
+        return cls([load_file(path, catalog) for path in files])
 
     def get(self, key: str, version: int) -> Workflow:
         return self._by_ref[key, version]

@@ -1,8 +1,8 @@
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.access import visible_cases
 from app.auth.actor import Actor
-from app.cases.access import visible_cases
 from app.cases.models import Case
 from app.events.models import Event
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from app.core.errors import BadExport
 from app.history.chain import first_broken_seq
 from app.history.repository import HistoryRepository
 
@@ -61,10 +62,6 @@ def export_heads(session: Session, key: bytes, now: datetime) -> dict[str, Any]:
             heads.append({"case_id": str(case_id), "seq": last.seq, "hash": last.hash})
     payload = {"format": FORMAT, "exported_at": now.isoformat(), "heads": heads}
     return {**payload, "signature": sign(payload, key)}
-
-
-class BadExport(ValueError):
-    """The export file is not one of ours, or its signature does not match the key."""
 
 
 @dataclass(frozen=True)

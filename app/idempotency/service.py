@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.core.db import unit_of_work
-from app.core.errors import AdmissionError, Conflict
+from app.core.errors import IdempotencyKeyInUse, IdempotencyKeyReused
 from app.idempotency.models import IdempotencyKey
 from app.idempotency.repository import IdempotencyKeyRepository
 
@@ -27,19 +27,6 @@ HEADER = "idempotency-key"
 MAX_KEY_LENGTH = 255
 # Response headers worth giving back on a replay; the rest belong to the moment.
 REPLAYED_HEADERS = frozenset({"content-type", "etag", "location", "retry-after"})
-
-
-class KeyReused(AdmissionError):
-    status = 422
-    code = "idempotency_key_reused"
-
-
-class KeyInUse(Conflict):
-    code = "idempotency_key_in_use"
-
-    def __init__(self, message: str, retry_after: int) -> None:
-        super().__init__(message, {"retry_after": retry_after})
-        self.retry_after = retry_after
 
 
 def parse_key(raw: str) -> str | None:
@@ -132,8 +119,8 @@ def claim(
 ) -> Claim | StoredResponse:
     """Claim the key for a new attempt, or return the stored response of the first one.
 
-    Raises KeyReused for another request under the same key and KeyInUse while an
-    attempt holds it.
+    Raises IdempotencyKeyReused for another request under the same key, and
+    IdempotencyKeyInUse while an attempt holds it.
     """
     for _ in range(3):
         try:
@@ -143,7 +130,7 @@ def claim(
             # Another attempt inserted the same key between our look and our insert:
             # look again, now that its row exists.
             continue
-    raise KeyInUse("the key is being claimed by another request; retry shortly", 1)
+    raise IdempotencyKeyInUse("the key is being claimed by another request; retry shortly", 1)
 
 
 def _claim(
@@ -175,7 +162,7 @@ def _claim(
         row.completed_at = row.status_code = row.response_body = None
         row.response_headers = {}
     elif row.fingerprint != request.fingerprint:
-        raise KeyReused(
+        raise IdempotencyKeyReused(
             "this Idempotency-Key was used for a different request",
             {"key": request.key, "first_request": f"{row.method} {row.path}"},
         )
@@ -183,7 +170,9 @@ def _claim(
         return StoredResponse.of(row)
     elif row.locked_until is not None and row.locked_until > now:
         wait = max(1, math.ceil((row.locked_until - now).total_seconds()))
-        raise KeyInUse("a request with this Idempotency-Key is still being processed", wait)
+        raise IdempotencyKeyInUse(
+            "a request with this Idempotency-Key is still being processed", wait
+        )
     # Free, or held by an attempt whose lease ran out without finishing: take it.
     row.attempt, row.locked_until = attempt, now + lease
     session.flush()

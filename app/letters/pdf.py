@@ -9,32 +9,32 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fpdf import FPDF
 
-from app.deadlines.calendar import VIETNAM
+from app.core.errors import LetterFontMissing
 
 FONT = "DejaVu"
 NATIONAL_TITLE = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"
 NATIONAL_MOTTO = "Độc lập - Tự do - Hạnh phúc"
 
 
-class LetterFontMissing(RuntimeError):
-    """The Unicode font is not installed; a letter without it would lose its diacritics."""
-
-
 @dataclass(frozen=True)
 class Fonts:
+    """The letters' fonts, and the time zone their times are written in."""
+
     regular: Path
     bold: Path
+    zone: ZoneInfo
 
 
 def _day(value: str | None) -> str:
     return date.fromisoformat(value).strftime("%d/%m/%Y") if value else "—"
 
 
-def _moment(value: str) -> str:
-    local = datetime.fromisoformat(value).astimezone(VIETNAM)
+def _moment(value: str, zone: ZoneInfo) -> str:
+    local = datetime.fromisoformat(value).astimezone(zone)
     return f"{local:%H} giờ {local:%M} phút, ngày {local:%d/%m/%Y}"
 
 
@@ -93,7 +93,7 @@ def render_receipt(data: Mapping[str, Any], at: datetime, fonts: Fonts) -> bytes
         "3. Thời gian giải quyết hồ sơ theo quy định: "
         f"{data['deadline_working_days']} ngày làm việc."
     )
-    letter.text(f"4. Thời gian nhận hồ sơ: {_moment(data['received_at'])}.")
+    letter.text(f"4. Thời gian nhận hồ sơ: {_moment(data['received_at'], fonts.zone)}.")
     letter.text(
         f"5. Thời gian trả kết quả giải quyết hồ sơ: ngày {_day(data['promised_date'])}.", bold=True
     )
@@ -118,7 +118,7 @@ def render_supplement_notice(data: Mapping[str, Any], at: datetime, fonts: Fonts
     letter.text(f"Mã hồ sơ: {code}")
     letter.text(f"Nội dung yêu cầu giải quyết: {data['procedure']}")
     if data.get("received_at"):
-        letter.text(f"Ngày tiếp nhận hồ sơ: {_moment(data['received_at'])}")
+        letter.text(f"Ngày tiếp nhận hồ sơ: {_moment(data['received_at'], fonts.zone)}")
     letter.gap()
     letter.text(
         f"Sau khi xem xét thành phần hồ sơ, {data['requesting_unit']} đề nghị bổ sung, hoàn thiện"
@@ -141,7 +141,7 @@ def render_supplement_notice(data: Mapping[str, Any], at: datetime, fonts: Fonts
             f"(ngày hẹn trả trước đây: {_day(data.get('due_at_before'))}; "
             f"còn lại {remaining} ngày làm việc) và được tính tiếp khi nhận đủ hồ sơ bổ sung."
         )
-    letter.text(f"Thời điểm yêu cầu: {_moment(data['requested_at'])}.")
+    letter.text(f"Thời điểm yêu cầu: {_moment(data['requested_at'], fonts.zone)}.")
     letter.gap(8)
     letter.text("ĐƠN VỊ YÊU CẦU", bold=True, align="R")
     letter.text(data["requesting_unit"], 10, align="R")

@@ -13,13 +13,12 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from app import access
 from app.auth.actor import Actor
 from app.auth.repository import OrganisationRepository
-from app.cases import service as cases
 from app.cases.models import Case
-from app.core.context import AppContext
+from app.context import AppContext
 from app.core.errors import InvalidInput, NotFound
-from app.deadlines.calendar import VIETNAM
 from app.documents import service as documents
 from app.documents.models import Document
 from app.documents.repository import DocumentRepository
@@ -33,7 +32,7 @@ SHA_PREFIX = 16
 
 
 def fonts(ctx: AppContext) -> Fonts:
-    return Fonts(ctx.settings.letter_font, ctx.settings.letter_font_bold)
+    return Fonts(ctx.settings.letter_font, ctx.settings.letter_font_bold, ctx.zone)
 
 
 def _org_name(session: Session, org_id: int) -> str:
@@ -150,7 +149,7 @@ def _file(
     now: datetime,
 ) -> Document:
     """File the letter with the case; the transition saves the case, so no version bump here."""
-    stamp = now.astimezone(VIETNAM).strftime("%Y%m%d")
+    stamp = now.astimezone(ctx.zone).strftime("%Y%m%d")
     staged = ctx.store.stage_bytes(content)
     try:
         return documents.record_document(
@@ -185,7 +184,7 @@ def render_again(
     session: Session, ctx: AppContext, actor: Actor, case_id: uuid.UUID, doc_id: uuid.UUID
 ) -> tuple[Reproduction, bytes]:
     """Render a letter again from the history entry that issued it."""
-    cases.load(session, ctx, actor, case_id)
+    access.load(session, ctx, actor, case_id)
     document = DocumentRepository(session).get(case_id, doc_id)
     if document is None or document.doc_type not in RENDERERS:
         raise NotFound("no such letter")

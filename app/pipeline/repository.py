@@ -1,14 +1,39 @@
-from datetime import date
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, and_, case, func, select, true
+from sqlalchemy import ColumnElement, Row, and_, case, func, literal, select, true, tuple_
 from sqlalchemy.orm import Session
 
+from app.access import visible_cases
 from app.auth.actor import Actor
-from app.cases.access import visible_cases
 from app.cases.models import Case
 from app.core.text import fold
 from app.events.models import Event
+
+# The columns the board shows (plain rows, no ORM objects).
+PAGE_COLUMNS = (
+    Case.id,
+    Case.code,
+    Case.applicant_name,
+    Case.province,
+    Case.state,
+    Case.due_at,
+    Case.workflow_key,
+    Case.workflow_version,
+    Case.created_at,
+)
+
+
+@dataclass(frozen=True)
+class PageCursor:
+    """Where a page of the pipeline ended: its last case's sort key."""
+
+    due_at: date | None
+    created_at: datetime
+    id: uuid.UUID
+
 
 # Events that change nothing the pipeline shows (it shows no documents or opinions).
 UNSEEN_EVENT_TYPES = ("document.uploaded", "consultation.answered")
@@ -62,23 +87,60 @@ class PipelineRepository:
         )
         return {state: (int(n), int(overdue)) for state, n, overdue in self.session.execute(query)}
 
-    def cases(
-        self, actor: Actor, workflow: str | None, province: str | None = None
+    def page(
+        self,
+        actor: Actor,
+        workflow: str | None,
+        province: str | None,
+        after: PageCursor | None,
+        limit: int,
     ) -> list[Row[Any]]:
-        """The cases in scope, only the columns the board shows (no ORM objects: 100k rows)."""
-        query = (
-            select(
-                Case.id,
-                Case.code,
-                Case.applicant_name,
-                Case.province,
-                Case.state,
-                Case.due_at,
-                Case.workflow_key,
-                Case.workflow_version,
-                Case.state_entered_at,
+        """Up to `limit` cases in scope after `after`: by due date (so overdue ones first),
+        then those without a running clock; each part read along its index."""
+        scope = _scope(actor, workflow, province)
+        rows: list[Row[Any]] = []
+        if after is None or after.due_at is not None:
+            dated = select(*PAGE_COLUMNS).where(scope, Case.due_at.is_not(None))
+            if after is not None:
+                dated = dated.where(
+                    tuple_(Case.due_at, Case.created_at, Case.id)
+                    > tuple_(
+                        literal(after.due_at, Case.due_at.type),
+                        literal(after.created_at, Case.created_at.type),
+                        literal(after.id, Case.id.type),
+                    )
+                )
+            order = (Case.due_at, Case.created_at, Case.id)
+            rows = list(self.session.execute(dated.order_by(*order).limit(limit)))
+        if len(rows) < limit:
+            undated = select(*PAGE_COLUMNS).where(scope, Case.due_at.is_(None))
+            if after is not None and after.due_at is None:
+                undated = undated.where(
+                    tuple_(Case.created_at, Case.id)
+                    > tuple_(
+                        literal(after.created_at, Case.created_at.type),
+                        literal(after.id, Case.id.type),
+                    )
+                )
+            undated = undated.order_by(Case.created_at, Case.id).limit(limit - len(rows))
+            rows += list(self.session.execute(undated))
+        return rows
+
+    def median_entries(
+        self, actor: Actor, workflow: str | None, province: str | None, counts: dict[str, int]
+    ) -> dict[str, list[datetime]]:
+        """Per state, the one or two middle `state_entered_at` values of its cases."""
+        scope = _scope(actor, workflow, province)
+        found: dict[str, list[datetime]] = {}
+        for state, n in counts.items():
+            if n == 0:
+                continue
+            query = (
+                select(Case.state_entered_at)
+                .where(scope, Case.state == state)
+                .order_by(Case.state_entered_at)
+                .offset((n - 1) // 2)
+                .limit(2 if n % 2 == 0 else 1)
             )
-            .where(_scope(actor, workflow, province))
-            .order_by(Case.due_at, Case.created_at)
-        )
-        return list(self.session.execute(query))
+            found[state] = list(self.session.scalars(query))
+        return found

@@ -30,4 +30,6 @@ class PipelineCase(BaseModel):
 
 class PipelineOut(BaseModel):
     states: list[StateCount]
+    # One page: overdue first, then by due date, then the cases without a running clock.
     cases: list[PipelineCase]
+    next_cursor: str | None = None

@@ -4,26 +4,32 @@ Dashboards poll this, so it comes with an entity tag that is computed without bu
 pipeline: see `tag`. A poll that presents the current tag costs one indexed read.
 """
 
+import base64
+import binascii
 import hashlib
 import statistics
-from collections import defaultdict
+import uuid
+from datetime import date, datetime
 from functools import cache
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from app.auth.actor import Actor
 from app.cases.views import is_overdue
-from app.core.context import AppContext
+from app.context import AppContext
+from app.core.errors import InvalidInput
 from app.core.schemas import Localised
-from app.deadlines.calendar import local_today
 from app.deadlines.clock import overdue_days
 from app.engine.loader import WorkflowRegistry
 from app.engine.roles import Role
-from app.pipeline.repository import PipelineRepository
+from app.pipeline.repository import PageCursor, PipelineRepository
 from app.pipeline.schemas import PipelineCase, PipelineOut, StateCount
 
 # Bump when the body's shape changes, so that no old tag matches a new body.
-BODY_SHAPE = "3"
+BODY_SHAPE = "4"
+DEFAULT_PAGE = 50
+MAX_PAGE = 200
 
 
 @cache
@@ -46,11 +52,13 @@ def tag(
     actor: Actor,
     workflow: str | None = None,
     province: str | None = None,
+    page: str = "",
 ) -> str:
-    """The pipeline's ETag: it changes exactly when a case in scope changes what the pipeline
-    shows (each such change writes an event in its transaction), when the date passes a due
-    date (a case becomes overdue) and once a day (days in state grow). Read it before
-    building the body, so that a body is never older than its tag."""
+    """The ETag of one page (`page` names it) of the pipeline: it changes exactly when a case
+    in scope changes what the pipeline shows (each such change writes an event in its
+    transaction), when the date passes a due date (a case becomes overdue) and once a day
+    (days in state grow). Read it before building the body, so that a body is never older
+    than its tag."""
     newest, upcoming = PipelineRepository(session).marker(actor, ctx.today(), workflow, province)
     parts = (
         BODY_SHAPE,
@@ -58,6 +66,7 @@ def tag(
         _visibility(actor),
         workflow or "",
         province or "",
+        page,
         str(newest),
         upcoming.isoformat() if upcoming else "-",
         ctx.today().isoformat(),
@@ -85,48 +94,80 @@ def build(
     actor: Actor,
     workflow: str | None = None,
     province: str | None = None,
+    *,
+    cursor: str | None = None,
+    limit: int = DEFAULT_PAGE,
 ) -> PipelineOut:
+    """Figures per state and one page of cases; the body's size never grows with the register."""
     today = ctx.today()
     repo = PipelineRepository(session)
     counts = repo.counts(actor, today, workflow, province)
+    medians = repo.median_entries(
+        actor, workflow, province, {state: n for state, (n, _) in counts.items()}
+    )
     labels: dict[str, Localised] = {}
     for wf in ctx.workflows:
         if workflow in (None, wf.key):
             for name, spec in wf.definition.states.items():
                 labels.setdefault(name, Localised(vi=spec.label.vi, en=spec.label.en))
-    cases = []
-    days_in_state: dict[str, list[int]] = defaultdict(list)
-    for row in repo.cases(actor, workflow, province):
-        days_in_state[row.state].append((today - local_today(row.state_entered_at)).days)
-        definition = ctx.workflows.get(row.workflow_key, row.workflow_version).definition
-        # Trusted, typed values straight from the database: skip validation (100k rows).
-        cases.append(
-            PipelineCase.model_construct(
-                id=row.id,
-                code=row.code,
-                applicant_name=row.applicant_name,
-                province=row.province,
-                state=row.state,
-                due_at=row.due_at,
-                overdue=is_overdue(row.due_at, today),
-                overdue_days=overdue_days(row.due_at, today),
-                waiting_for=[r.value for r in definition.states[row.state].acting_roles],
-            )
+    rows = repo.page(actor, workflow, province, decode_cursor(cursor), limit + 1)
+    cases = [
+        # Trusted, typed values straight from the database: skip validation.
+        PipelineCase.model_construct(
+            id=row.id,
+            code=row.code,
+            applicant_name=row.applicant_name,
+            province=row.province,
+            state=row.state,
+            due_at=row.due_at,
+            overdue=is_overdue(row.due_at, today),
+            overdue_days=overdue_days(row.due_at, today),
+            waiting_for=_waiting_for(ctx, row.workflow_key, row.workflow_version, row.state),
         )
+        for row in rows[:limit]
+    ]
     states = [
         StateCount(
             state=name,
             label=label,
             count=counts.get(name, (0, 0))[0],
             overdue=counts.get(name, (0, 0))[1],
-            median_days_in_state=_median(days_in_state.get(name)),
+            median_days_in_state=_median_days(ctx, today, medians.get(name)),
         )
         for name, label in labels.items()
     ]
-    # Overdue first; within each group by due date (the query's order), so the sort is stable.
-    cases.sort(key=lambda c: not c.overdue)
-    return PipelineOut(states=states, cases=cases)
+    next_cursor = encode_cursor(rows[limit - 1]) if len(rows) > limit else None
+    return PipelineOut(states=states, cases=cases, next_cursor=next_cursor)
 
 
-def _median(days: list[int] | None) -> float | None:
-    return float(statistics.median(days)) if days else None
+def _waiting_for(ctx: AppContext, key: str, version: int, state: str) -> list[str]:
+    definition = ctx.workflows.get(key, version).definition
+    return [r.value for r in definition.states[state].acting_roles]
+
+
+def _median_days(ctx: AppContext, today: date, middle: list[datetime] | None) -> float | None:
+    """Calendar days in state of the middle case (the mean of the two middle ones)."""
+    if not middle:
+        return None
+    return float(statistics.mean((today - ctx.local_date(at)).days for at in middle))
+
+
+def encode_cursor(row: Any) -> str:
+    due = row.due_at.isoformat() if row.due_at else ""
+    raw = f"{due}|{row.created_at.isoformat()}|{row.id}"
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(value: str | None) -> PageCursor | None:
+    if not value:
+        return None
+    try:
+        padded = value + "=" * (-len(value) % 4)
+        due, created, case_id = base64.urlsafe_b64decode(padded).decode().split("|")
+        return PageCursor(
+            date.fromisoformat(due) if due else None,
+            datetime.fromisoformat(created),
+            uuid.UUID(case_id),
+        )
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise InvalidInput("invalid cursor", {"cursor": "invalid"}) from None

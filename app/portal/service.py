@@ -3,14 +3,14 @@
 import uuid
 from datetime import date, datetime, time
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from app import access
 from app.auth.actor import Actor
 from app.auth.repository import OrganisationRepository
-from app.cases import service as cases
-from app.core.context import AppContext
-from app.deadlines.calendar import VIETNAM
+from app.context import AppContext
 from app.documents.repository import DocumentRepository
 from app.engine.roles import Role
 from app.history.models import AuditEntry
@@ -21,19 +21,19 @@ from app.portal.schemas import PortalDocument, PortalResult, PortalStatus, Porta
 END_OF_DAY = time(17, 0)
 
 
-def portal_time(value: datetime | date | str | None) -> str | None:
-    """`yyyyMMddHHmmss` in Vietnam time; a bare date is that day at the end of office hours."""
+def portal_time(value: datetime | date | str | None, zone: ZoneInfo) -> str | None:
+    """`yyyyMMddHHmmss` in local time; a bare date is that day at the end of office hours."""
     if value is None:
         return None
     if isinstance(value, str):
         value = date.fromisoformat(value) if len(value) == 10 else datetime.fromisoformat(value)
     if isinstance(value, datetime):
-        return value.astimezone(VIETNAM).strftime("%Y%m%d%H%M%S")
+        return value.astimezone(zone).strftime("%Y%m%d%H%M%S")
     return datetime.combine(value, END_OF_DAY).strftime("%Y%m%d%H%M%S")
 
 
 def build(session: Session, ctx: AppContext, actor: Actor, case_id: uuid.UUID) -> PortalStatus:
-    record = cases.load(session, ctx, actor, case_id)
+    record = access.load(session, ctx, actor, case_id)
     case, definition = record.case, record.workflow.definition
     state = definition.states[case.state]
     types = definition.document_types
@@ -71,13 +71,13 @@ def build(session: Session, ctx: AppContext, actor: Actor, case_id: uuid.UUID) -
         for doc in documents
         if types[doc.doc_type].result
     ]
-    supplements = _supplements(history, lambda slug: _name(orgs, slug), types)
+    supplements = _supplements(history, lambda slug: _name(orgs, slug), types, ctx.zone)
     promised: Any = case.due_at
     if promised is None and case.clock_remaining_days is not None and supplements:
         # While the clock is stopped the last promise stands until the dossier comes back.
         promised = supplements[-1].old_promised
     else:
-        promised = portal_time(promised)
+        promised = portal_time(promised, ctx.zone)
     return PortalStatus(
         case_id=case.id,
         dossier_code=case.code,
@@ -87,7 +87,7 @@ def build(session: Session, ctx: AppContext, actor: Actor, case_id: uuid.UUID) -
         applicant=applicant.name if applicant else record.applicant_slug,
         applicant_unit=case.applicant_name,
         province=case.province,
-        receipt_date=portal_time(case.received_at),
+        receipt_date=portal_time(case.received_at, ctx.zone),
         promised_return_date=promised,
         handling_unit=_handling_unit(history, lambda slug: _name(orgs, slug)),
         submitted=submitted,
@@ -110,7 +110,7 @@ def _handling_unit(history: list[AuditEntry], name: Any) -> str | None:
 
 
 def _supplements(
-    history: list[AuditEntry], name: Any, types: dict[str, Any]
+    history: list[AuditEntry], name: Any, types: dict[str, Any], zone: ZoneInfo
 ) -> list[PortalSupplement]:
     """Each supplement request with the resubmission that answered it, and the promised dates
     before the clock stopped and after it started again."""
@@ -127,16 +127,16 @@ def _supplements(
                     types[d].label.vi if d in types else d
                     for d in entry.fields.get("supplement_documents", [])
                 ],
-                "requested_at": portal_time(entry.at),
+                "requested_at": portal_time(entry.at, zone),
                 "resubmitted_at": None,
-                "old_promised": portal_time(clock.get("due_at_before")),
+                "old_promised": portal_time(clock.get("due_at_before"), zone),
                 "new_promised": None,
             }
             found.append(PortalSupplement(**pending))
         elif entry.action == "resubmit" and pending is not None:
             clock = entry.fields.get("clock", {})
-            pending["resubmitted_at"] = portal_time(entry.at)
-            pending["new_promised"] = portal_time(clock.get("due_at"))
+            pending["resubmitted_at"] = portal_time(entry.at, zone)
+            pending["new_promised"] = portal_time(clock.get("due_at"), zone)
             found[-1] = PortalSupplement(**pending)
             pending = None
     return found

@@ -6,12 +6,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from fastapi.security import HTTPAuthorizationCredentials
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
+from app.api.auth import authenticate_token, optional_actor
+from app.api.deps import Context, DbSession
 from app.auth.actor import Actor
-from app.core.deps import Context, DbSession, current_actor
 from app.core.errors import Forbidden, NotFound, Unauthenticated
 from app.web import views
 from app.web.i18n import LANGS, Lang, Words
@@ -42,15 +42,7 @@ def _lang(request: Request) -> Lang:
 
 def _actor(request: Request) -> Actor | None:
     """The signed-in actor, or None (no cookie, or a token no longer valid)."""
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    if not token:
-        return None
-    try:
-        return current_actor(
-            request, HTTPAuthorizationCredentials(scheme=scheme, credentials=token)
-        )
-    except Unauthenticated:
-        return None
+    return optional_actor(request)
 
 
 def _page(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
@@ -132,7 +124,7 @@ def sign_in(request: Request, token: Annotated[str, Form(max_length=200)]) -> Re
     """Check the token, then keep it in an HttpOnly cookie (never in the URL)."""
     _same_origin(request)
     try:
-        current_actor(request, HTTPAuthorizationCredentials(scheme="Bearer", credentials=token))
+        authenticate_token(request, token)
     except Unauthenticated:
         return _page(request, "signin.html", {"actor": None, "error": True}, status=401)
     response = RedirectResponse("/", status_code=303)

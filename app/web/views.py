@@ -7,10 +7,10 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from app import access
 from app.auth.actor import Actor
-from app.cases import service as cases
 from app.cases.views import summary
-from app.core.context import AppContext
+from app.context import AppContext
 from app.documents.models import Document
 from app.documents.repository import DocumentRepository
 from app.engine.diagram import render_svg
@@ -149,7 +149,7 @@ def case_page(
     session: Session, ctx: AppContext, actor: Actor, case_id: uuid.UUID, lang: Lang
 ) -> CasePage:
     cursor = EventRepository(session).latest_id(actor)
-    record = cases.load(session, ctx, actor, case_id)
+    record = access.load(session, ctx, actor, case_id)
     words = Words(lang)
     state = record.workflow.definition.states[record.case.state]
     return CasePage(

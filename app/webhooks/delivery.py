@@ -30,7 +30,7 @@ from typing import Any
 
 import httpx
 
-from app.core.context import AppContext
+from app.context import AppContext
 from app.core.db import unit_of_work
 from app.events.models import Event
 from app.events.schemas import EventOut

@@ -19,11 +19,9 @@ from dataclasses import dataclass
 
 import httpx
 
+from app.core.errors import ForbiddenDestination
+
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-
-
-class ForbiddenDestination(Exception):
-    """The URL's host is, or resolves to, an address webhooks may not be sent to."""
 
 
 def is_public(address: IPAddress) -> bool:

@@ -20,9 +20,9 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
+from app.access import visible_cases
 from app.auth.actor import Actor
 from app.auth.models import Organisation
-from app.cases.access import visible_cases
 from app.cases.models import Case
 from app.engine.roles import Role
 from app.events.models import Event

@@ -3,7 +3,7 @@
 Every authenticated role manages its own organisation's subscriptions, and only those:
 another organisation's subscription answers 404, like one that does not exist. A
 subscription remembers the role of the token that created it, and receives the events of
-the cases the organisation may see in that role (`app.cases.access.visible_cases`).
+the cases the organisation may see in that role (`app.access.visible_cases`).
 """
 
 import uuid
@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from app.auth.actor import Actor
-from app.core.context import AppContext
+from app.context import AppContext
 from app.core.errors import InvalidInput, NotFound
 from app.webhooks import destinations, signing
 from app.webhooks.models import WebhookDelivery, WebhookSubscription

@@ -17,16 +17,14 @@ import hmac
 import secrets
 from collections.abc import Mapping
 
+from app.core.errors import InvalidSignature
+
 SECRET_PREFIX = "whsec_"
 ID_HEADER = "webhook-id"
 TIMESTAMP_HEADER = "webhook-timestamp"
 SIGNATURE_HEADER = "webhook-signature"
 # How far a receiver should let a timestamp stray from its own clock (replay window).
 DEFAULT_TOLERANCE_SECONDS = 300
-
-
-class InvalidSignature(Exception):
-    """A delivery whose headers do not prove it came from us, unaltered and recently."""
 
 
 def new_secret() -> str:

@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 
 from app.cases.models import Case
 from app.cli import main
+from app.context import AppContext
 from app.core.config import get_settings
-from app.core.context import AppContext
 from app.core.db import unit_of_work
 from app.events.models import Event
 from app.history.models import AuditEntry

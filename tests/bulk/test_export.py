@@ -10,11 +10,12 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from app.admission.registry import build_context
 from app.bulk.repository import ExportFilters
 from app.bulk.rows import EXPORT_COLUMNS
 from app.bulk.service import export_cases, import_cases
+from app.context import AppContext
 from app.core.config import Settings
-from app.core.context import AppContext
 from app.core.errors import InvalidInput
 from app.main import create_app
 from tests.bulk.conftest import Admission, counts
@@ -96,9 +97,7 @@ def empty_database(backend: Settings, tmp_path: Path) -> Iterator[tuple[AppConte
     """A second database of the same backend with the same organisations and no cases."""
     name = f"admission_bulk_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
     settings = sibling_database(backend, tmp_path, name)
-    other = AppContext.from_settings(
-        settings.model_copy(update={"storage_dir": tmp_path / "other-documents"})
-    )
+    other = build_context(settings.model_copy(update={"storage_dir": tmp_path / "other-documents"}))
     tokens = make_tokens(other)
     with TestClient(create_app(context=other), raise_server_exceptions=False) as client:
         yield other, Api(client, tokens)

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from app.bulk.service import import_cases
-from app.core.context import AppContext
+from app.context import AppContext
 from app.core.db import unit_of_work
 from app.history.heads import check_all
 from tests.bulk.conftest import COLUMNS, Admission, counts, row

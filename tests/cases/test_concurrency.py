@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from httpx import Response
 
-from app.cases import service as cases
-from app.core.context import AppContext
+from app import access
+from app.context import AppContext
 from tests.factories import SUBMIT_DOCUMENTS, Api
 
 BARRIER_TIMEOUT = 10
@@ -113,7 +113,7 @@ class TestConcurrentTransitions:
             pytest.skip("SQLite serialises write transactions from their first statement")
         case = api.submitted_case()
         both_checked = threading.Barrier(2)
-        check_version = cases.check_version
+        check_version = access.check_version
         passed: list[int] = []
 
         def check_then_wait(case_row: Any, expected: int) -> None:
@@ -121,7 +121,7 @@ class TestConcurrentTransitions:
             both_checked.wait(timeout=BARRIER_TIMEOUT)
             passed.append(expected)
 
-        monkeypatch.setattr(cases, "check_version", check_then_wait)
+        monkeypatch.setattr(access, "check_version", check_then_wait)
         responses = at_once([fire_with(api, case["id"], case["version"], "accept")] * 2)
         monkeypatch.undo()
 

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from app.core.context import AppContext
+from app.context import AppContext
 from tests.factories import Api, Clock
 
 # 20:00 UTC on 13 March is 03:00 on 14 March in Hà Nội: the code follows the Vietnamese date.

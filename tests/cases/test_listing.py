@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from app.core.context import AppContext
+from app.context import AppContext
 from tests.factories import Api, Clock, error_details
 
 MONDAY = datetime(2026, 3, 16, 2, 0, tzinfo=UTC)

@@ -11,7 +11,7 @@ from httpx import Response
 from app.auth.repository import TokenRepository
 from app.auth.service import issue_token
 from app.auth.tokens import hash_token
-from app.core.context import AppContext
+from app.context import AppContext
 from app.core.db import unit_of_work
 from tests.factories import SUBMIT_DOCUMENTS, Api, error_details, pdf_bytes
 

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.consultations.models import Consultation
-from app.core.context import AppContext
+from app.context import AppContext
 from app.core.db import unit_of_work
 from tests.factories import Api, Clock, error_details
 

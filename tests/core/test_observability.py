@@ -6,8 +6,8 @@ import logging
 import pytest
 from fastapi.testclient import TestClient
 
-from app.core.context import AppContext
-from app.core.observability import JsonFormatter
+from app.context import AppContext
+from app.core.logging import JsonFormatter
 from app.main import create_app
 from tests.factories import Api
 

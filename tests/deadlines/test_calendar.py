@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
+from app.calendar.working import CalendarError, WorkingCalendar
 from app.core.config import Settings
-from app.deadlines.calendar import CalendarError, WorkingCalendar
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from app.core.context import AppContext
+from app.context import AppContext
 from app.deadlines.sweep import sweep
 from tests.factories import Api, Clock, error_details
 

@@ -10,8 +10,9 @@ import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
 
+from app.admission.registry import build_context
+from app.context import AppContext
 from app.core.config import Settings
-from app.core.context import AppContext
 from app.demo import seed
 from app.demo.pdf import placeholder_pdf
 from app.main import create_app
@@ -68,7 +69,7 @@ def chain(backend: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     # One per xdist worker, should the workers share a PostgreSQL server.
     name = f"admission_demo_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
     settings = sibling_database(backend, root, name)
-    context = AppContext.from_settings(settings)
+    context = build_context(settings)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(seed, "placeholder_pdf", _memoised_pdf)
         tokens = seed.seed_demo(context)

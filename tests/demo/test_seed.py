@@ -10,12 +10,11 @@ from sqlalchemy import func, select
 from app.auth.models import ApiToken, Organisation
 from app.cases.models import Case
 from app.consultations.models import Consultation
-from app.core.context import AppContext
+from app.context import AppContext
 from app.core.db import unit_of_work
 from app.core.errors import TransitionNotAllowed
-from app.deadlines.calendar import VIETNAM
 from app.demo import seed
-from app.demo.chain import DemoCase, act, ago
+from app.demo.chain import VIETNAM, DemoCase, act, ago
 from app.documents.models import Document
 from app.events.models import Event
 from app.history.models import AuditEntry

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from httpx import Response
 from sqlalchemy import func, select
 
-from app.core.context import AppContext
+from app.context import AppContext
 from app.core.db import unit_of_work
 from app.documents.models import Document
 from app.main import create_app

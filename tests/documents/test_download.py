@@ -5,7 +5,7 @@ from urllib.parse import unquote
 
 import pytest
 
-from app.core.context import AppContext
+from app.context import AppContext
 from tests.documents.conftest import CONTENT_TYPES, docx_bytes, raw_upload, xlsx_bytes
 from tests.factories import Api, error_details, pdf_bytes
 

@@ -15,13 +15,13 @@ from sqlalchemy import select
 
 from app.auth.models import Organisation
 from app.cli import main
+from app.context import AppContext
 from app.core.config import get_settings
-from app.core.context import AppContext
 from app.core.db import unit_of_work
 from app.core.models import utcnow
 from app.documents import gc
-from app.documents.storage import StagedFile
 from app.idempotency.models import IdempotencyKey
+from app.storage.local import StagedFile
 from tests.factories import Api, pdf_bytes
 
 HOUR = 3600

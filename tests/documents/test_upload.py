@@ -4,7 +4,7 @@ import hashlib
 
 import pytest
 
-from app.core.context import AppContext
+from app.context import AppContext
 from tests.documents.conftest import (
     CONTENT_TYPES,
     SMALL_LIMIT,

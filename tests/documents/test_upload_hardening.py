@@ -5,7 +5,7 @@ import zipfile
 
 import pytest
 
-from app.core.context import AppContext
+from app.context import AppContext
 from app.documents import sniff
 from tests.documents.conftest import CONTENT_TYPES_XML, docx_bytes, nothing_stored
 from tests.factories import Api, error_details, pdf_bytes

@@ -12,11 +12,12 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
+from app.admission.registry import STEPS, load_workflows
 from app.cli import main as cli
 from app.core.config import PROJECT_ROOT, get_settings
 from app.core.errors import WorkflowDefinitionError
-from app.engine.definition import RETURN_TO_REQUESTER, TRANSITION_FIELDS
-from app.engine.loader import WorkflowRegistry, load_file
+from app.engine.definition import RETURN_TO_REQUESTER
+from app.engine.loader import load_file
 from app.engine.roles import Role
 from app.engine.workflow import CaseToken
 
@@ -59,8 +60,8 @@ def test_the_repository_has_at_least_the_default_workflow() -> None:
 @pytest.mark.parametrize("path", WORKFLOW_FILES, ids=lambda p: p.name)
 class TestEveryWorkflowFile:
     def test_loads_and_passes_validation(self, path: Path) -> None:
-        workflow = load_file(path)
-        assert workflow.definition.check() == []
+        workflow = load_file(path, STEPS.catalog())
+        assert workflow.definition.check(STEPS.catalog()) == []
         assert path.stem == f"{workflow.key}.v{workflow.version}"
 
     def test_every_state_is_reachable_from_the_initial_state(self, path: Path) -> None:
@@ -114,7 +115,7 @@ class TestEveryWorkflowFile:
             sources = [t["source"]] if isinstance(t["source"], str) else t["source"]
             assert set(sources) <= states, t
             assert t["dest"] in states | {RETURN_TO_REQUESTER}, t
-            assert set(t.get("fields", [])) <= TRANSITION_FIELDS, t
+            assert set(t.get("fields", [])) <= STEPS.catalog().fields, t
         for name, doc in data["document_types"].items():
             assert set(doc.get("upload_states") or []) <= states, name
 
@@ -132,7 +133,7 @@ class TestTheDefaultWorkflow:
     """Spot checks of DESIGN §3 that a careless edit of the file would break."""
 
     def test_submit_needs_the_six_applicant_documents(self) -> None:
-        workflow = load_file(DEFAULT_FILE)
+        workflow = load_file(DEFAULT_FILE, STEPS.catalog())
         submit = workflow.transition("draft", "submit")
         assert submit is not None
         assert set(submit.documents) == {
@@ -145,7 +146,7 @@ class TestTheDefaultWorkflow:
         }
 
     def test_approve_and_reject_need_a_decision_number_and_date(self) -> None:
-        workflow = load_file(DEFAULT_FILE)
+        workflow = load_file(DEFAULT_FILE, STEPS.catalog())
         for action in ("approve", "reject"):
             spec = workflow.transition("pm_review", action)
             assert spec is not None
@@ -153,7 +154,7 @@ class TestTheDefaultWorkflow:
             assert "pm_decision" in spec.documents
 
     def test_consultations_are_answered_within_ten_working_days(self) -> None:
-        definition = load_file(DEFAULT_FILE).definition
+        definition = load_file(DEFAULT_FILE, STEPS.catalog()).definition
         assert definition.consultation is not None
         assert definition.consultation.deadline_working_days == 10
         assert definition.consultation.opinion_document == "ministry_opinion"
@@ -161,30 +162,30 @@ class TestTheDefaultWorkflow:
 
 class TestReturnToRequester:
     def test_resubmit_returns_to_the_state_that_asked(self) -> None:
-        workflow = load_file(DEFAULT_FILE)
+        workflow = load_file(DEFAULT_FILE, STEPS.catalog())
         for origin in ("council_review", "ministry_appraisal"):
             token = CaseToken("supplement_requested", return_state=origin)
             assert workflow.fire(token, "resubmit") == origin
             assert token.state == origin
 
     def test_the_possible_return_targets_are_the_states_that_lead_in(self) -> None:
-        workflow = load_file(DEFAULT_FILE)
+        workflow = load_file(DEFAULT_FILE, STEPS.catalog())
         spec = workflow.transition("supplement_requested", "resubmit")
         assert spec is not None
         assert workflow.definition.return_targets(spec) == ("council_review", "ministry_appraisal")
 
     def test_resubmit_without_a_known_origin_does_not_fire(self) -> None:
-        workflow = load_file(DEFAULT_FILE)
+        workflow = load_file(DEFAULT_FILE, STEPS.catalog())
         with pytest.raises(LookupError):
             workflow.fire(CaseToken("supplement_requested", return_state=None), "resubmit")
 
     def test_entering_the_supplement_state_remembers_the_origin(self) -> None:
-        workflow = load_file(DEFAULT_FILE)
+        workflow = load_file(DEFAULT_FILE, STEPS.catalog())
         assert workflow.remembers_origin("supplement_requested")
         assert not workflow.remembers_origin("council_review")
 
     def test_firing_never_changes_the_shared_machine(self) -> None:
-        workflow = load_file(DEFAULT_FILE)
+        workflow = load_file(DEFAULT_FILE, STEPS.catalog())
         machine = workflow.machine
         before = {name: len(event.transitions) for name, event in machine.events.items()}
         workflow.fire(CaseToken("draft"), "submit")
@@ -219,9 +220,9 @@ def write_broken(tmp_path: Path, edit: Edit, name: str = "qtsc-chain-admission.v
 def refusal(path: Path) -> WorkflowDefinitionError:
     """Load `path` both on its own and as part of a directory; both must refuse it alike."""
     with pytest.raises(WorkflowDefinitionError) as single:
-        load_file(path)
+        load_file(path, STEPS.catalog())
     with pytest.raises(WorkflowDefinitionError) as directory:
-        WorkflowRegistry.from_directory(path.parent)
+        load_workflows(path.parent)
     assert str(directory.value) == str(single.value)
     error = single.value
     assert error.source == path.name
@@ -383,7 +384,7 @@ class TestBrokenCopiesAreRefused:
 
     def test_an_unmodified_copy_is_accepted(self, tmp_path: Path) -> None:
         path = write_broken(tmp_path, lambda d: None)
-        registry = WorkflowRegistry.from_directory(tmp_path)
+        registry = load_workflows(tmp_path)
         assert registry.get("qtsc-chain-admission", 1).source == path.name
 
     @pytest.mark.parametrize(
@@ -425,13 +426,13 @@ class TestBrokenCopiesAreRefused:
 
         write_broken(tmp_path, v2_broken, name="qtsc-chain-admission.v2.yaml")
         with pytest.raises(WorkflowDefinitionError) as caught:
-            WorkflowRegistry.from_directory(tmp_path)
+            load_workflows(tmp_path)
         assert caught.value.source == "qtsc-chain-admission.v2.yaml"
 
     def test_a_directory_without_workflow_files_is_refused(self, tmp_path: Path) -> None:
         (tmp_path / "README.txt").write_text("nothing here", encoding="utf-8")
         with pytest.raises(WorkflowDefinitionError):
-            WorkflowRegistry.from_directory(tmp_path)
+            load_workflows(tmp_path)
 
 
 class TestVersions:
@@ -445,7 +446,7 @@ class TestVersions:
             d["states"]["council_review"]["deadline_working_days"] = 15
 
         write_broken(tmp_path, v2, name="qtsc-chain-admission.v2.yaml")
-        registry = WorkflowRegistry.from_directory(tmp_path)
+        registry = load_workflows(tmp_path)
         first = registry.get("qtsc-chain-admission", 1)
         latest = registry.latest("qtsc-chain-admission")
         assert latest is not None

@@ -5,7 +5,7 @@ import xml.etree.ElementTree as ET
 from click.testing import CliRunner
 
 from app.cli import main
-from app.core.context import AppContext
+from app.context import AppContext
 from app.engine.diagram import levels, render_svg
 from tests.factories import Api
 

@@ -3,7 +3,7 @@
 import pytest
 from transitions import Machine
 
-from app.core.context import AppContext
+from app.context import AppContext
 from app.engine.workflow import Workflow
 from tests.factories import Api
 

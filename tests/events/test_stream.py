@@ -13,7 +13,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from app.core.context import AppContext
+from app.context import AppContext
 from app.core.db import unit_of_work
 from app.events.models import Event
 from app.events.service import emit

@@ -25,8 +25,9 @@ from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 from schemathesis.checks import CHECKS
 
+from app.admission.registry import build_context
+from app.context import AppContext
 from app.core.config import Settings
-from app.core.context import AppContext
 from app.main import create_app
 from tests.databases import migrate
 from tests.factories import Api, make_tokens
@@ -51,7 +52,7 @@ def fuzz_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, An
         webhook_delivery_in_serve=False,
     )
     migrate(settings)
-    ctx = AppContext.from_settings(settings)
+    ctx = build_context(settings)
     app = create_app(context=ctx)
     with TestClient(app, raise_server_exceptions=False) as client:
         world = build_world(Api(client, make_tokens(ctx)), ctx)

@@ -12,8 +12,8 @@ from click.testing import CliRunner, Result
 from sqlalchemy import select, update
 
 from app.cli import main
+from app.context import AppContext
 from app.core.config import get_settings
-from app.core.context import AppContext
 from app.history.chain import GENESIS, compute_hash
 from app.history.models import AuditEntry
 from tests.factories import Api

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from sqlalchemy import delete, select, update
 
-from app.core.context import AppContext
+from app.context import AppContext
 from app.core.db import unit_of_work
 from app.history.chain import GENESIS, compute_hash
 from app.history.models import AuditEntry

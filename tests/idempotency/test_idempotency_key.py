@@ -13,8 +13,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from app.admission.registry import build_context
 from app.cases.models import Case
-from app.core.context import AppContext
+from app.context import AppContext
 from app.core.db import unit_of_work
 from app.documents.models import Document
 from app.history.models import AuditEntry
@@ -274,7 +275,7 @@ class TestConcurrentRetries:
     @pytest.fixture
     def servers(self, ctx: AppContext) -> Any:
         """Two independent app instances on one database, as behind a load balancer."""
-        second = AppContext.from_settings(ctx.settings)
+        second = build_context(ctx.settings)
         with serve(ctx) as one, serve(second) as two:
             yield one, two
         second.engine.dispose()

@@ -11,7 +11,7 @@ from pypdf import PdfReader
 
 from app.auth.actor import Actor
 from app.auth.repository import OrganisationRepository
-from app.core.context import AppContext
+from app.context import AppContext
 from app.core.db import unit_of_work
 from app.engine.roles import Role
 from app.letters import service as letters

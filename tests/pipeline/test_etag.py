@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from app.core.context import AppContext
+from app.context import AppContext
 from app.pipeline import service as pipeline_service
 from tests.factories import SUBMIT_DOCUMENTS, Api, Clock
 from tests.pipeline.test_pipeline import api_counts, db_counts
@@ -116,6 +116,26 @@ class TestA304IsCheap:
         monkeypatch.setattr(pipeline_service, "build", must_not_build)
         assert poll(api, current) == 304
 
+    def test_a_repeated_read_is_served_without_rebuilding_until_something_changes(
+        self, api: Api, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        api.create_case()
+        council = api.headers("council")
+        first = api.client.get("/api/v1/pipeline", headers=council)
+        built = pipeline_service.build
+
+        def must_not_build(*_: Any, **__: Any) -> None:
+            raise AssertionError("an unchanged pipeline was built again")
+
+        monkeypatch.setattr(pipeline_service, "build", must_not_build)
+        again = api.client.get("/api/v1/pipeline", headers=council)
+        assert again.status_code == 200
+        assert again.content == first.content
+        monkeypatch.setattr(pipeline_service, "build", built)
+        api.create_case()
+        changed = api.client.get("/api/v1/pipeline", headers=council).json()
+        assert sum(s["count"] for s in changed["states"]) == 2
+
     def test_a_weak_or_listed_tag_matches(self, api: Api) -> None:
         api.create_case()
         current = tag(api)
@@ -157,7 +177,7 @@ class TestFilters:
         other = api.client.get(
             "/api/v1/pipeline", params={"workflow": "no-such"}, headers=api.headers("council")
         ).json()
-        assert other == {"states": [], "cases": []}
+        assert other == {"states": [], "cases": [], "next_cursor": None}
 
     def test_an_applicant_s_tag_ignores_other_applicants(self, api: Api) -> None:
         api.create_case()

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.cases.models import Case
-from app.core.context import AppContext
+from app.context import AppContext
 from app.core.db import unit_of_work
 from tests.factories import Api, Clock, error_details
 
@@ -228,3 +228,54 @@ class TestWhoSeesWhat:
 
     def test_the_pipeline_needs_a_token(self, api: Api) -> None:
         error_details(api.client.get("/api/v1/pipeline"), 401, "unauthenticated")
+
+
+class TestPages:
+    def test_pages_are_bounded_and_together_list_every_case_once(self, api: Api) -> None:
+        made = {api.create_case()["id"] for _ in range(5)}
+        seen: list[str] = []
+        cursor: str | None = None
+        sizes = []
+        while True:
+            params: dict[str, Any] = {"limit": 2}
+            if cursor:
+                params["cursor"] = cursor
+            body = api.client.get(
+                "/api/v1/pipeline", params=params, headers=api.headers("council")
+            ).json()
+            sizes.append(len(body["cases"]))
+            seen += [c["id"] for c in body["cases"]]
+            assert api_counts(body) == {"draft": 5}
+            cursor = body["next_cursor"]
+            if cursor is None:
+                break
+        assert sizes == [2, 2, 1]
+        assert sorted(seen) == sorted(made)
+
+    def test_cases_with_a_running_clock_come_before_those_without(self, api: Api) -> None:
+        api.create_case()
+        accepted = api.case_in_council_review()
+        body = pipeline(api)
+        assert body["cases"][0]["id"] == accepted["id"]
+        assert body["cases"][0]["due_at"] is not None
+        assert all(c["due_at"] is None for c in body["cases"][1:])
+
+    def test_each_page_has_its_own_tag(self, api: Api) -> None:
+        for _ in range(3):
+            api.create_case()
+        first = api.client.get(
+            "/api/v1/pipeline", params={"limit": 2}, headers=api.headers("council")
+        )
+        second = api.client.get(
+            "/api/v1/pipeline",
+            params={"limit": 2, "cursor": first.json()["next_cursor"]},
+            headers=api.headers("council"),
+        )
+        assert first.headers["ETag"] != second.headers["ETag"]
+
+    def test_a_malformed_cursor_is_refused_naming_it(self, api: Api) -> None:
+        response = api.client.get(
+            "/api/v1/pipeline", params={"cursor": "not-a-cursor"}, headers=api.headers("council")
+        )
+        assert response.status_code == 422
+        assert "cursor" in response.json()["error"]["details"]

@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from app.core.context import AppContext
+from app.context import AppContext
 from app.portal.schemas import PortalStatus
 from tests.factories import Api, Clock, error_details
 

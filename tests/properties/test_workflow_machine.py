@@ -28,7 +28,7 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from app.core.context import AppContext
+from app.context import AppContext
 from tests.factories import CHAIN, Api, Clock, pdf_bytes
 from tests.properties.workflow_model import (
     Actor,

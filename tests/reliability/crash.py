@@ -31,8 +31,8 @@ from sqlalchemy.orm import Session
 
 from app.cases.models import Case
 from app.cli import main as admission_cli
+from app.context import AppContext
 from app.core.config import get_settings
-from app.core.context import AppContext
 from app.core.db import unit_of_work
 from app.documents.gc import SHA256_NAME
 from app.documents.models import Document

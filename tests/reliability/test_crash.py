@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from app.core.context import AppContext
+from app.context import AppContext
 from tests.reliability.crash import CrashScenario, Load
 from tests.reliability.servers import Server
 

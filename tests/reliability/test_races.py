@@ -21,9 +21,9 @@ import pytest
 from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from app.cases import service as cases
+from app import access
 from app.cases.models import Case
-from app.core.context import AppContext
+from app.context import AppContext
 from app.core.db import unit_of_work
 from app.core.errors import VersionMismatch
 from app.events.models import Event
@@ -208,7 +208,7 @@ class TestTheDatabaseItselfGuards:
         def write_stale() -> None:
             with unit_of_work(ctx.engine) as session:
                 session.add(stale)
-                cases.save(session, stale, ctx.now() + timedelta(seconds=1))
+                access.save(session, stale, ctx.now() + timedelta(seconds=1))
 
         with pytest.raises(VersionMismatch):
             write_stale()

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from app.core.context import AppContext
+from app.context import AppContext
 from app.main import create_app
 from tests.factories import Api, make_tokens
 from tests.security.world import World, build_world

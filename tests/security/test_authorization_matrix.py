@@ -17,7 +17,7 @@ from fastapi import FastAPI
 from httpx import Response
 from starlette.routing import Mount, WebSocketRoute
 
-from app.core.context import AppContext
+from app.context import AppContext
 from tests.factories import pdf_bytes
 from tests.security.world import (
     ROLE_ACTORS,

@@ -8,7 +8,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from app.core.context import AppContext
+from app.context import AppContext
 from app.main import create_app
 from tests.factories import Api, error_details
 from tests.security.world import database_snapshot

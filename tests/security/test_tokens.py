@@ -11,14 +11,14 @@ from click.testing import CliRunner
 from fastapi.testclient import TestClient
 from sqlalchemy import select, text, update
 
+from app.api.security import FailureLimiter
 from app.auth.models import ApiToken
 from app.auth.tokens import hash_token
 from app.cli import main as cli_main
+from app.context import AppContext
 from app.core.config import get_settings
-from app.core.context import AppContext
 from app.core.db import unit_of_work, writer_bind
 from app.core.models import utcnow
-from app.core.security import FailureLimiter
 from app.main import create_app
 from app.models import Base
 from tests.factories import Api, error_details, make_tokens

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from app.auth.models import ApiToken
 from app.auth.repository import TokenRepository
 from app.auth.service import issue_token
-from app.core.context import AppContext
+from app.context import AppContext
 from app.core.db import unit_of_work
 from app.core.models import utcnow
 from app.models import Base

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from app.core.context import AppContext
+from app.context import AppContext
 from tests.factories import Api, Clock
 from tests.live import serve
 

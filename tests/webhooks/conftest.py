@@ -14,8 +14,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 from app.cli import main
+from app.context import AppContext
 from app.core.config import get_settings
-from app.core.context import AppContext
 from tests.factories import Api
 from tests.live import free_port
 from tests.test_cli import ADMISSION

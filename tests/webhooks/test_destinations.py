@@ -9,7 +9,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from app.core.context import AppContext
+from app.admission.registry import build_context
+from app.context import AppContext
 from app.core.db import unit_of_work
 from app.main import create_app
 from app.webhooks import destinations
@@ -48,7 +49,7 @@ PUBLIC = [
 def closed(ctx: AppContext, api: Api) -> Iterator[tuple[AppContext, Api]]:
     """The same database, served with the production default: public hosts only."""
     settings = ctx.settings.model_copy(update={"webhook_allow_private_hosts": False})
-    strict = AppContext.from_settings(settings)
+    strict = build_context(settings)
     with TestClient(create_app(context=strict), raise_server_exceptions=False) as client:
         yield strict, Api(client, api.tokens)
     strict.engine.dispose()

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from app.core.context import AppContext
+from app.context import AppContext
 from app.core.db import unit_of_work
 from app.webhooks.models import OutboxCursor, WebhookDelivery
 from tests.factories import Api

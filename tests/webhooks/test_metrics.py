@@ -4,7 +4,7 @@ the oldest pending one, and the events no worker has fanned out yet."""
 import re
 from pathlib import Path
 
-from app.core.context import AppContext
+from app.context import AppContext
 from app.webhooks.delivery import DeliveryWorker
 from tests.factories import Api, Clock
 from tests.webhooks.conftest import Receiver, subscribe

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from app.auth.service import issue_token
-from app.core.context import AppContext
+from app.context import AppContext
 from app.core.db import unit_of_work
 from app.webhooks.delivery import fan_out
 from app.webhooks.models import WebhookDelivery

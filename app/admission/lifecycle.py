@@ -1,0 +1,262 @@
+"""Firing a transition: authorize, check requirements, apply, record — one transaction.
+
+The workflow file says who may fire what and what it needs; this module enforces it in four
+steps, each a function below. The case is written once, after its effects have changed it,
+and its history entry and outbox event are written in the same transaction.
+"""
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from app import access
+from app.access import CaseRecord
+from app.admission.metrics import TRANSITIONS
+from app.admission.registry import STEPS
+from app.admission.steps import Check, Firing
+from app.auth.actor import Actor
+from app.cases.models import Case
+from app.cases.schemas import AllowedAction, Missing, TransitionRequest
+from app.context import AppContext
+from app.core.db import after_commit
+from app.core.errors import Forbidden, InvalidInput, RequirementsMissing, TransitionNotAllowed
+from app.deadlines import clock
+from app.documents.repository import DocumentRepository
+from app.engine.definition import TransitionSpec
+from app.engine.workflow import CaseToken, Workflow
+from app.events.service import emit
+from app.history import service as history
+from app.letters import service as letters
+
+# Request fields kept in their own history columns rather than among the entry's fields.
+OWN_COLUMNS = frozenset({"comment", "reason"})
+
+
+@dataclass
+class Fired:
+    """A transition that has been applied: the case as it now is, and what it now holds."""
+
+    record: CaseRecord
+    # Document types currently on file (those uploaded, plus letters the effects issued).
+    present: set[str]
+
+
+@dataclass
+class Change:
+    from_state: str
+    to_state: str
+    at: datetime
+    recorded: dict[str, Any]
+
+
+def fire(
+    session: Session,
+    ctx: AppContext,
+    actor: Actor,
+    case_id: uuid.UUID,
+    expected_version: int,
+    request: TransitionRequest,
+) -> Fired:
+    record = access.load(session, ctx, actor, case_id)
+    access.check_version(record.case, expected_version)
+    spec = authorize(record, actor, request.action)
+    present = DocumentRepository(session).current_types(record.case.id)
+    check_requirements(session, ctx, record.case, spec, request, present)
+    change = apply(session, ctx, actor, record, spec, request)
+    record_change(session, ctx, actor, record.case, request, change)
+    return Fired(record, present | _letters_issued(change))
+
+
+def authorize(record: CaseRecord, actor: Actor, action: str) -> TransitionSpec:
+    """The transition `action` from the case's state, if the actor's role may fire it."""
+    case, workflow = record.case, record.workflow
+    everywhere = [t for t in workflow.definition.transitions if t.action == action]
+    if not everywhere:
+        raise InvalidInput(f"unknown action {action!r}", {"action": "unknown"})
+    if not any(actor.role in t.roles for t in everywhere):
+        raise Forbidden(f"the {actor.role} role may not {action}")
+    spec = workflow.transition(case.state, action)
+    if spec is None:
+        allowed = [a for a, t in workflow.actions_from(case.state).items() if actor.role in t.roles]
+        raise TransitionNotAllowed(
+            f"{action!r} is not possible from {case.state!r}",
+            {"state": case.state, "allowed": allowed},
+        )
+    if actor.role not in spec.roles:
+        raise Forbidden(f"the {actor.role} role may not {action} from {case.state!r}")
+    return spec
+
+
+def check_requirements(
+    session: Session,
+    ctx: AppContext,
+    case: Case,
+    spec: TransitionSpec,
+    request: TransitionRequest,
+    present: set[str],
+) -> None:
+    """409 listing every request field, document and guard the transition still lacks."""
+    missing = _check_fields(spec, request) + lacking(Check(session, ctx, case), spec, present)
+    if missing:
+        raise RequirementsMissing(
+            f"{request.action!r} needs more before it can be done",
+            {"missing": [m.model_dump(exclude_none=True) for m in missing]},
+        )
+
+
+def apply(
+    session: Session,
+    ctx: AppContext,
+    actor: Actor,
+    record: CaseRecord,
+    spec: TransitionSpec,
+    request: TransitionRequest,
+) -> Change:
+    """Move the case, run the transition's effects in file order, then write the case once."""
+    case, workflow = record.case, record.workflow
+    now = ctx.now()
+    from_state = case.state
+    clock_before = clock.ClockState.of(case)
+    dest = workflow.fire(CaseToken(case.state, case.return_state), request.action)
+    _enter(ctx, workflow, case, from_state, dest, now)
+    taken = (set(spec.fields) | set(spec.optional_fields)) - OWN_COLUMNS
+    recorded: dict[str, Any] = {
+        name: _plain(value)
+        for name in sorted(taken)
+        if (value := getattr(request, name)) is not None
+    }
+    firing = Firing(session, ctx, actor, case, workflow, request, now, clock_before)
+    for effect in spec.effects:
+        recorded.update(STEPS.apply(effect, firing))
+    if case.due_at is not None:
+        recorded["due_at"] = case.due_at.isoformat()
+    access.save(session, case, now)
+    return Change(from_state, dest, now, recorded)
+
+
+def record_change(
+    session: Session,
+    ctx: AppContext,
+    actor: Actor,
+    case: Case,
+    request: TransitionRequest,
+    change: Change,
+) -> None:
+    """The history entry and the outbox event, in the transaction that changed the case."""
+    history.append(
+        session,
+        case_id=case.id,
+        actor=actor,
+        action=request.action,
+        from_state=change.from_state,
+        to_state=change.to_state,
+        at=change.at,
+        comment=request.comment,
+        reason=request.reason,
+        fields=change.recorded,
+    )
+    emit(
+        session,
+        "case.transitioned",
+        case.id,
+        {
+            "action": request.action,
+            "from_state": change.from_state,
+            "to_state": change.to_state,
+            "version": case.version,
+            "code": case.code,
+        },
+        at=change.at,
+    )
+    after_commit(session, TRANSITIONS.labels(request.action).inc)
+
+
+def allowed_actions(
+    session: Session,
+    ctx: AppContext,
+    actor: Actor,
+    record: CaseRecord,
+    present: set[str] | None = None,
+) -> list[AllowedAction]:
+    """The actions the actor's role may fire from the case's state, with what each still lacks.
+
+    `present` (the document types on file) is read from the database unless the caller has it.
+    """
+    case, workflow = record.case, record.workflow
+    specs = [t for t in workflow.actions_from(case.state).values() if actor.role in t.roles]
+    if not specs:
+        return []
+    if present is None:
+        present = DocumentRepository(session).current_types(case.id)
+    check = Check(session, ctx, case)
+    return [
+        AllowedAction(
+            action=spec.action,
+            dest=_destination(workflow, case, spec),
+            fields=list(spec.fields),
+            missing=lacking(check, spec, present),
+        )
+        for spec in specs
+    ]
+
+
+def lacking(check: Check, spec: TransitionSpec, present: set[str]) -> list[Missing]:
+    """What the case itself lacks for `spec`: documents and unmet guards (not request fields)."""
+    missing = [Missing(kind="document", name=doc) for doc in spec.documents if doc not in present]
+    for guard in spec.guards:
+        missing.extend(STEPS.check(guard, check))
+    return missing
+
+
+def _destination(workflow: Workflow, case: Case, spec: TransitionSpec) -> str | None:
+    try:
+        return workflow.fire(CaseToken(case.state, case.return_state), spec.action)
+    except LookupError:
+        return None
+
+
+def _check_fields(spec: TransitionSpec, request: TransitionRequest) -> list[Missing]:
+    """Refuse fields the action does not take (422); list required ones that are absent."""
+    optional = {"comment", "reason", *spec.optional_fields}
+    given = request.model_dump(exclude_unset=True, exclude_none=True, exclude={"action"})
+    unexpected = sorted(set(given) - set(spec.fields) - optional)
+    if unexpected:
+        raise InvalidInput(
+            f"{request.action!r} does not take {', '.join(unexpected)}",
+            {name: "not accepted by this action" for name in unexpected},
+        )
+    return [
+        Missing(kind="field", name=name)
+        for name in spec.fields
+        if getattr(request, name) in (None, "", [])
+    ]
+
+
+def _enter(
+    ctx: AppContext, workflow: Workflow, case: Case, from_state: str, dest: str, now: datetime
+) -> None:
+    """Move the case into `dest` with a fresh clock; staying in a state keeps its clock.
+
+    Effects named in the workflow file (`pause_clock`, `resume_clock`) adjust it afterwards.
+    """
+    if dest == from_state:
+        return
+    state = workflow.definition.states[dest]
+    case.state = dest
+    case.state_entered_at = now
+    clock.start(case, state.deadline_working_days, ctx.today(), ctx.calendar)
+    if workflow.remembers_origin(dest):
+        case.return_state = from_state
+    elif case.return_state == dest:
+        case.return_state = None
+
+
+def _letters_issued(change: Change) -> set[str]:
+    return {letters.RECEIPT, letters.SUPPLEMENT_NOTICE} & change.recorded.keys()
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, date) else value

@@ -1,0 +1,94 @@
+"""Authentication, once per request: whoever needs the actor first resolves it, the rest reuse it.
+
+The endpoint's dependency (`CurrentActor`), the idempotency layer (which keys by the
+caller's organisation) and the dashboard's pages all call `actor_of`, which looks the bearer
+token up at most once per request and keeps the outcome — the actor, or the refusal — in the
+request's scope. A read request looks the token up in its own read transaction; a write request
+in a short read of its own, so that an upload streaming in holds no lock. Recording a token's
+use is a short write of its own that never makes a request wait on another writer.
+"""
+
+from starlette.requests import HTTPConnection
+
+from app.api.security import FailureLimiter, client_address
+from app.api.transaction import TRANSACTION, RequestTransaction
+from app.auth.actor import Actor
+from app.auth.service import authenticate, record_use
+from app.context import AppContext
+from app.core.db import unit_of_work
+from app.core.errors import AdmissionError, TooManyRequests, Unauthenticated
+from app.core.threads import in_worker_thread
+
+# Keys, in an ASGI scope's "state", of the outcome of authenticating the request.
+ACTOR = "actor"
+REFUSAL = "auth_refusal"
+
+
+def _resolve(connection: HTTPConnection) -> Actor:
+    state = connection.scope.setdefault("state", {})
+    if ACTOR in state:
+        actor: Actor = state[ACTOR]
+        return actor
+    if REFUSAL in state:
+        raise state[REFUSAL]
+    scheme, _, token = connection.headers.get("authorization", "").partition(" ")
+    try:
+        if scheme.lower() != "bearer":
+            token = ""
+        state[ACTOR] = authenticate_token(connection, token)
+    except AdmissionError as exc:
+        state[REFUSAL] = exc
+        raise
+    return state[ACTOR]
+
+
+def authenticate_token(connection: HTTPConnection, token: str) -> Actor:
+    """The actor `token` stands for, counting a failure against the client's address."""
+    ctx: AppContext = connection.app.state.context
+    limiter: FailureLimiter = connection.app.state.auth_failures
+    address = client_address(connection)
+    wait = limiter.retry_after(address)
+    if wait is not None:
+        raise TooManyRequests("too many failed authentications; try again later", wait)
+    if not token.strip():
+        raise Unauthenticated("a bearer token is required")
+    try:
+        actor = _look_up(connection, ctx, token.strip())
+    except Unauthenticated:
+        limiter.record_failure(address)
+        raise
+    record_use(ctx.engine, actor, ctx.now())
+    return actor
+
+
+def _look_up(connection: HTTPConnection, ctx: AppContext, token: str) -> Actor:
+    """A read request looks the token up in its own (read) transaction; a write request in
+    a short read of its own, so that its write transaction starts only when it writes."""
+    transaction = connection.scope.get("state", {}).get(TRANSACTION)
+    if isinstance(transaction, RequestTransaction) and not transaction.write:
+        return authenticate(transaction.session, token)
+    with unit_of_work(ctx.engine, write=False) as session:
+        return authenticate(session, token)
+
+
+def actor_of(connection: HTTPConnection) -> Actor:
+    """The request's actor; 401 (or 429) if it has none. Call from a worker thread."""
+    return _resolve(connection)
+
+
+async def actor_of_async(connection: HTTPConnection) -> Actor:
+    state = connection.scope.get("state", {})
+    if ACTOR in state:
+        actor: Actor = state[ACTOR]
+        return actor
+    return await in_worker_thread(_resolve, connection)
+
+
+def optional_actor(connection: HTTPConnection) -> Actor | None:
+    """The request's actor, or None when it has no valid credentials (the dashboard)."""
+    if "authorization" not in connection.headers:
+        return None
+    try:
+        return _resolve(connection)
+    except Unauthenticated:
+        return None

@@ -1,0 +1,106 @@
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Response
+
+from app.admission import lifecycle, views
+from app.api.deps import Context, CurrentActor, DbSession
+from app.api.http import etag, version_from_if_match
+from app.cases import service
+from app.cases.repository import CaseFilters
+from app.cases.schemas import CaseCreate, CaseOut, CasePage, CaseUpdate, TransitionRequest
+
+router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
+
+IfMatch = Annotated[str | None, Header(description='The case version read, as `"<version>"`.')]
+
+
+@router.post("", status_code=201)
+def create_case(
+    body: CaseCreate, session: DbSession, ctx: Context, actor: CurrentActor, response: Response
+) -> CaseOut:
+    """Create a dossier in `draft` for the caller's province."""
+    record = service.create(session, ctx, actor, body)
+    response.headers["ETag"] = etag(record.case.version)
+    response.headers["Location"] = f"{router.prefix}/{record.case.id}"
+    return views.detail(session, ctx, actor, record)
+
+
+@router.get("")
+def list_cases(
+    session: DbSession,
+    ctx: Context,
+    actor: CurrentActor,
+    state: str | None = None,
+    province: Annotated[
+        str | None,
+        Query(description="Only this province; case and diacritics ignored."),
+    ] = None,
+    applicant: Annotated[str | None, Query(description="Applicant organisation slug.")] = None,
+    q: Annotated[
+        str | None, Query(max_length=200, description="Text search, diacritics ignored.")
+    ] = None,
+    overdue: bool | None = None,
+    limit: Annotated[int | None, Query(ge=1)] = None,
+    cursor: str | None = None,
+) -> CasePage:
+    """List the cases the caller may see, newest first, a page at a time."""
+    settings = ctx.settings
+    size = min(limit or settings.page_size_default, settings.page_size_max)
+    filters = CaseFilters(
+        state=state,
+        province=province,
+        applicant=applicant,
+        words=service.search_words(q),
+        overdue=overdue,
+        today=ctx.today(),
+    )
+    records, next_cursor = service.list_page(session, ctx, actor, filters, cursor, size)
+    today = ctx.today()
+    return CasePage(
+        items=[views.summary(r, today, ctx.calendar) for r in records], next_cursor=next_cursor
+    )
+
+
+@router.get("/{case_id}")
+def read_case(
+    case_id: uuid.UUID, session: DbSession, ctx: Context, actor: CurrentActor, response: Response
+) -> CaseOut:
+    """Read a case, with the actions the caller may take now and what each still lacks."""
+    record = service.load(session, ctx, actor, case_id)
+    response.headers["ETag"] = etag(record.case.version)
+    return views.detail(session, ctx, actor, record)
+
+
+@router.patch("/{case_id}")
+def update_case(
+    case_id: uuid.UUID,
+    body: CaseUpdate,
+    session: DbSession,
+    ctx: Context,
+    actor: CurrentActor,
+    response: Response,
+    if_match: IfMatch = None,
+) -> CaseOut:
+    """Edit a dossier's descriptive fields while the applicant holds it (draft or supplement)."""
+    expected = version_from_if_match(if_match)
+    record = service.update(session, ctx, actor, case_id, expected, body)
+    response.headers["ETag"] = etag(record.case.version)
+    return views.detail(session, ctx, actor, record)
+
+
+@router.post("/{case_id}/transitions")
+def fire_transition(
+    case_id: uuid.UUID,
+    body: TransitionRequest,
+    session: DbSession,
+    ctx: Context,
+    actor: CurrentActor,
+    response: Response,
+    if_match: IfMatch = None,
+) -> CaseOut:
+    """Move a case along its workflow; all-or-nothing, guarded by `If-Match`."""
+    expected = version_from_if_match(if_match)
+    fired = lifecycle.fire(session, ctx, actor, case_id, expected, body)
+    response.headers["ETag"] = etag(fired.record.case.version)
+    return views.detail(session, ctx, actor, fired.record, present=fired.present)

@@ -1,0 +1,53 @@
+import uuid
+
+from fastapi import APIRouter
+
+from app.api.deps import Context, CurrentActor, DbSession
+from app.consultations import service
+from app.consultations.models import Consultation
+from app.consultations.schemas import AnswerRequest, ConsultationList, ConsultationOut
+from app.deadlines import clock
+
+router = APIRouter(prefix="/api/v1/cases/{case_id}/consultations", tags=["consultations"])
+
+
+def _out(c: Consultation, ministry: str, ctx: Context) -> ConsultationOut:
+    waiting = c.answered_at is None and c.closed_at is None
+    today = ctx.today()
+    return ConsultationOut(
+        id=c.id,
+        round=c.round,
+        ministry=ministry,
+        opened_at=c.opened_at,
+        due_at=c.due_at,
+        overdue=waiting and c.due_at < today,
+        overdue_days=clock.overdue_days(c.due_at, today) if waiting else 0,
+        verdict=c.verdict,  # type: ignore[arg-type]
+        comment=c.comment,
+        answered_at=c.answered_at,
+        opinion_document_id=c.opinion_document_id,
+        closed_at=c.closed_at,
+    )
+
+
+@router.get("")
+def list_consultations(
+    case_id: uuid.UUID, session: DbSession, ctx: Context, actor: CurrentActor
+) -> ConsultationList:
+    """The case's consultations (a consulted ministry sees only its own)."""
+    rows = service.list_for_case(session, ctx, actor, case_id)
+    return ConsultationList(items=[_out(c, slug, ctx) for c, slug in rows])
+
+
+@router.post("/{consultation_id}/answer")
+def answer_consultation(
+    case_id: uuid.UUID,
+    consultation_id: uuid.UUID,
+    body: AnswerRequest,
+    session: DbSession,
+    ctx: Context,
+    actor: CurrentActor,
+) -> ConsultationOut:
+    """Answer the consultation addressed to the caller's ministry (opinion uploaded first)."""
+    consultation, slug = service.answer(session, ctx, actor, case_id, consultation_id, body)
+    return _out(consultation, slug, ctx)

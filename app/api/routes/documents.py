@@ -1,0 +1,114 @@
+import uuid
+
+from fastapi import APIRouter, Request
+from fastapi.responses import FileResponse
+from starlette.concurrency import run_in_threadpool
+
+from app.api.deps import Context, CurrentActor, DbSession
+from app.api.limits import upload_body_limit
+from app.api.transaction import request_transaction
+from app.auth.actor import Actor
+from app.context import AppContext
+from app.core.db import unit_of_work
+from app.core.errors import TooLarge
+from app.documents import service
+from app.documents.filenames import content_disposition
+from app.documents.models import Document
+from app.documents.multipart import ParsedUpload, receive_upload
+from app.documents.schemas import DocumentList, DocumentOut
+
+router = APIRouter(prefix="/api/v1/cases/{case_id}/documents", tags=["documents"])
+
+UPLOAD_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["doc_type", "file"],
+                    "properties": {
+                        "doc_type": {"type": "string"},
+                        "file": {"type": "string", "format": "binary"},
+                    },
+                }
+            }
+        },
+    }
+}
+
+
+def _out(document: Document, uploader: str) -> DocumentOut:
+    return DocumentOut(
+        id=document.id,
+        doc_type=document.doc_type,
+        filename=document.filename,
+        content_type=document.content_type,
+        size=document.size,
+        sha256=document.sha256,
+        uploaded_by=uploader,
+        uploaded_at=document.uploaded_at,
+        superseded=document.superseded_at is not None,
+        superseded_by=document.superseded_by_id,
+        rejected=document.rejected_at is not None,
+        rejection_reason=document.rejection_reason,
+    )
+
+
+@router.post("", status_code=201, openapi_extra=UPLOAD_BODY)
+async def upload_document(
+    case_id: uuid.UUID, request: Request, ctx: Context, actor: CurrentActor
+) -> DocumentOut:
+    """Upload a document of one checklist type (multipart `doc_type` and `file`)."""
+    limit = ctx.settings.max_upload_bytes
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > upload_body_limit(limit):
+        raise TooLarge(f"the upload exceeds the {limit}-byte limit", {"limit": limit})
+    await run_in_threadpool(_precheck, ctx, actor, case_id)
+    upload = await receive_upload(
+        request.headers.get("content-type", ""), request.stream(), ctx.store, limit
+    )
+    try:
+        return await run_in_threadpool(_store, request, ctx, actor, case_id, upload)
+    finally:
+        upload.staged.path.unlink(missing_ok=True)
+
+
+def _precheck(ctx: AppContext, actor: Actor, case_id: uuid.UUID) -> None:
+    with unit_of_work(ctx.engine, write=False) as session:
+        service.check_may_upload_now(session, ctx, actor, case_id)
+
+
+def _store(
+    request: Request, ctx: AppContext, actor: Actor, case_id: uuid.UUID, upload: ParsedUpload
+) -> DocumentOut:
+    # The request's one write transaction, opened only once the bytes are on disk.
+    session = request_transaction(request.scope).session
+    return _out(service.store_upload(session, ctx, actor, case_id, upload), actor.org_slug)
+
+
+@router.get("")
+def list_documents(
+    case_id: uuid.UUID, session: DbSession, ctx: Context, actor: CurrentActor
+) -> DocumentList:
+    """Every document of the case; superseded versions stay listed and flagged."""
+    return DocumentList(
+        items=[_out(d, slug) for d, slug in service.list_for_case(session, ctx, actor, case_id)]
+    )
+
+
+@router.get("/{doc_id}/content", response_class=FileResponse)
+def download_document(
+    case_id: uuid.UUID, doc_id: uuid.UUID, session: DbSession, ctx: Context, actor: CurrentActor
+) -> FileResponse:
+    """Stream a document's bytes with their content type."""
+    document, path = service.open_content(session, ctx, actor, case_id, doc_id)
+    return FileResponse(
+        path,
+        media_type=document.content_type,
+        headers={
+            "Content-Disposition": content_disposition(document.filename),
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "private, no-store",
+        },
+    )

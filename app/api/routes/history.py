@@ -1,0 +1,49 @@
+import uuid
+
+from fastapi import APIRouter
+
+from app import access
+from app.api.deps import Context, CurrentActor, DbSession
+from app.history import service
+from app.history.repository import HistoryRepository
+from app.history.schemas import ActorRef, HistoryEntryOut, HistoryOut, VerificationOut
+
+router = APIRouter(prefix="/api/v1/cases/{case_id}/history", tags=["history"])
+
+
+@router.get("")
+def read_history(
+    case_id: uuid.UUID, session: DbSession, ctx: Context, actor: CurrentActor
+) -> HistoryOut:
+    """Every recorded step of the case, oldest first, with its hash chain."""
+    access.load(session, ctx, actor, case_id)
+    return HistoryOut(
+        items=[
+            HistoryEntryOut(
+                seq=e.seq,
+                action=e.action,
+                from_state=e.from_state,
+                to_state=e.to_state,
+                actor=ActorRef(org=e.actor_org, role=e.actor_role),
+                at=e.at,
+                comment=e.comment,
+                reason=e.reason,
+                fields=e.fields or {},
+                prev_hash=e.prev_hash,
+                hash=e.hash,
+            )
+            for e in HistoryRepository(session).for_case(case_id)
+        ]
+    )
+
+
+@router.get("/verify")
+def verify_history(
+    case_id: uuid.UUID, session: DbSession, ctx: Context, actor: CurrentActor
+) -> VerificationOut:
+    """Recompute the case's hash chain and report the first entry that does not verify."""
+    access.load(session, ctx, actor, case_id)
+    result = service.verify(session, case_id)
+    return VerificationOut(
+        valid=result.valid, entries=result.entries, first_bad_seq=result.first_bad_seq
+    )

@@ -1,0 +1,33 @@
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Response
+
+from app.api.deps import Context, CurrentActor
+from app.core.errors import InvalidInput, NotFound
+from app.engine.diagram import render_svg
+
+router = APIRouter(prefix="/api/v1/workflows", tags=["workflows"])
+
+
+@router.get(
+    "/{key}/versions/{version}/diagram",
+    response_class=Response,
+    responses={200: {"content": {"image/svg+xml": {}}, "description": "The diagram as SVG"}},
+)
+def read_diagram(
+    key: str,
+    version: int,
+    ctx: Context,
+    _actor: CurrentActor,
+    lang: Annotated[Literal["vi", "en"], Query(description="Label language.")] = "vi",
+    current: Annotated[str | None, Query(description="A state to mark as current.")] = None,
+) -> Response:
+    """The workflow version's state diagram as SVG, generated from its file."""
+    try:
+        workflow = ctx.workflows.get(key, version)
+    except KeyError:
+        raise NotFound(f"no workflow {key!r} version {version}") from None
+    if current is not None and current not in workflow.definition.states:
+        raise InvalidInput(f"unknown state {current!r}", {"current": "unknown state"})
+    svg = render_svg(workflow.definition, lang, current)
+    return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "max-age=300"})

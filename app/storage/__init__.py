@@ -1,0 +1,1 @@
+"""Where documents' bytes live, content-addressed by SHA-256."""
