@@ -24,12 +24,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from app.core.context import AppContext  # noqa: E402
-
+from app.admission.registry import build_context  # noqa: E402
 from app.auth.service import create_organisation  # noqa: E402
 from app.bulk.repository import ExportFilters  # noqa: E402
 from app.bulk.rows import COLUMNS, DEFAULT_WORKFLOW  # noqa: E402
 from app.bulk.service import export_cases, import_cases  # noqa: E402
+from app.context import AppContext  # noqa: E402
 from app.core.config import Settings  # noqa: E402
 from app.core.db import unit_of_work  # noqa: E402
 from tests.databases import migrate  # noqa: E402
@@ -71,7 +71,7 @@ def run_one(url: str, n: int) -> dict[str, float]:
     scratch = Path(tempfile.mkdtemp())
     settings = Settings(database_url=url, storage_dir=scratch / "documents")
     migrate(settings, fresh=True)
-    ctx = AppContext.from_settings(settings)
+    ctx = build_context(settings)
     with unit_of_work(ctx.engine) as session:
         for i in range(PROVINCES):
             create_organisation(

@@ -8,9 +8,8 @@ repository's question, asked a chunk of rows at a time.
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, tzinfo
 from decimal import Decimal, InvalidOperation
-from zoneinfo import ZoneInfo
 
 from app.calendar.working import WorkingCalendar
 from app.cases.schemas import UnitKind
@@ -167,16 +166,15 @@ class RowReader:
         calendar: WorkingCalendar,
         applicants: dict[str, Applicant],
         now: datetime,
-        zone: ZoneInfo,
+        zone: tzinfo,
         *,
         track_duplicates: bool = True,
     ) -> None:
         self.workflows = workflows
-        self.zone = zone
         self.calendar = calendar
         self.applicants = applicants
         self.now = now
-        self.today = now.astimezone(zone).date()
+        self.zone = zone
         self.track_duplicates = track_duplicates
         self.codes: dict[str, int] = {}
         self.ids: dict[int, int] = {}
@@ -389,8 +387,9 @@ class RowReader:
         return due
 
 
-def _moment(value: str, zone: ZoneInfo) -> datetime | None:
-    """An ISO date (that day's start, local time) or date and time (local time if no offset)."""
+def _moment(value: str, zone: tzinfo) -> datetime | None:
+    """An ISO date (that day's start in `zone`, Vietnam's) or date and time (in `zone` if it
+    has no offset)."""
     try:
         if len(value) == 10:
             return datetime.combine(date.fromisoformat(value), time(), tzinfo=zone).astimezone(UTC)
