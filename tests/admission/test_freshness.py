@@ -52,7 +52,7 @@ def fired(
 ) -> None:
     history.append(
         session,
-        case_id=case.id,
+        case=case,
         actor=actor,
         action=action,
         from_state=case.state,
@@ -151,7 +151,7 @@ class TestSinceTheRequest:
         )
         history.append(
             session,
-            case_id=case.id,
+            case=case,
             actor=council(session),
             action="request_supplement",
             from_state="council_review",
