@@ -30,7 +30,7 @@ from app.bulk.rows import EXPORT_COLUMNS, Header, ImportRow, Problem, Repeats, R
 from app.cases.models import SEARCHABLE
 from app.context import AppContext
 from app.core.db import unit_of_work
-from app.core.errors import InvalidInput
+from app.core.errors import Conflict, InvalidInput
 from app.core.text import fold
 from app.engine.roles import Role
 from app.events.service import emit_many
@@ -221,12 +221,16 @@ class _Import:
         """Second pass: the rows again, as cases (the first pass found them all valid)."""
         reader = self.reader(track_duplicates=False)
         records = _records(self.path)
-        first = next(records)
-        header, _ = Header.parse(first[1])
-        assert header is not None
+        header, _ = Header.parse(next(records)[1])
+        assert header is not None  # the first pass read the same header
         for row, values in records:
             parsed, problems = reader.read(header, values, row)
-            assert parsed is not None, problems
+            if parsed is None:
+                raise Conflict(
+                    f"row {row} changed since the file was checked; nothing more was imported"
+                    " (run the import again: the rows already imported are skipped)",
+                    {"row": row, "problems": [str(p) for p in problems]},
+                )
             yield parsed
 
     def write(self, report: ImportReport) -> None:
