@@ -73,6 +73,7 @@ def org_create(slug: str, name: str, kind: str, province: str | None) -> None:
 @click.option("--province", required=True)
 def org_set_province(slug: str, province: str) -> None:
     """Record an applicant organisation's province (for organisations made before it was kept)."""
+    from app.admission.registry import build_context
     from app.auth.service import set_province
 
     ctx = build_context(get_settings())
@@ -333,10 +334,7 @@ def workflow_draw(
         registry = load_workflows(get_settings().workflows_dir)
     except WorkflowDefinitionError as exc:
         _fail(str(exc))
-    try:
-        found = registry.latest(key) if version is None else registry.get(key, version)
-    except KeyError:
-        found = None
+    found = registry.latest(key) if version is None else registry.find(key, version)
     if found is None:
         _fail(f"no workflow {key!r}" + (f" version {version}" if version else ""))
         return
@@ -441,6 +439,7 @@ def import_cases(file: Path, dry_run: bool) -> None:
     The whole file is checked first: if any row is bad, every problem is listed (the first
     50) and nothing is imported. Rows whose id or code exists already are skipped.
     """
+    from app.admission.registry import build_context
     from app.bulk import progress
     from app.bulk.service import import_cases as run_import
 
@@ -490,6 +489,7 @@ def export_cases(
     state: str | None, workflow: str | None, province: str | None, output: Path | None
 ) -> None:
     """Write the register of cases as CSV, in the columns `import cases` reads (with `id`)."""
+    from app.admission.registry import build_context
     from app.bulk import progress
     from app.bulk.repository import ExportFilters
     from app.bulk.service import export_cases as run_export
@@ -522,12 +522,23 @@ def serve(host: str, port: int, workers: int) -> None:
     """Run the API and the dashboard."""
     import uvicorn
 
+    from app.admission.registry import build_context
+    from app.cases.workflow_versions import check_at_startup
     from app.core.logging import configure_logging
+    from app.engine.pinned import UnloadedWorkflows
 
     settings = get_settings()
     if workers > 1 and settings.database_url.startswith("sqlite"):
         _fail("--workers above 1 needs PostgreSQL: SQLite has one writer at a time")
     configure_logging()
+    # Each app checks again as it starts; this gives a plain message and exit status first.
+    ctx = build_context(settings)
+    try:
+        check_at_startup(ctx)
+    except UnloadedWorkflows as exc:
+        _fail(f"refusing to start: {exc}")
+    finally:
+        ctx.engine.dispose()
     # Our JSON access line (with the request id) replaces uvicorn's.
     uvicorn.run(
         "app.main:create_app",

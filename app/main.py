@@ -27,6 +27,7 @@ from app.api.routes.workflows import router as workflows_router
 from app.api.security import FailureLimiter
 from app.api.transaction import Transactions
 from app.cases.metrics import CaseFigures
+from app.cases.workflow_versions import check_at_startup
 from app.context import AppContext
 from app.core.config import Settings, get_settings
 from app.deadlines.sweep import run_periodically
@@ -52,6 +53,8 @@ def create_app(settings: Settings | None = None, context: AppContext | None = No
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # Refuse to serve a database whose cases use workflow versions that are not loaded.
+        await asyncio.to_thread(check_at_startup, context)
         interval = context.settings.overdue_sweep_seconds
         sweeper = asyncio.create_task(run_periodically(context, interval)) if interval else None
         delivery = DeliveryThread(context) if context.settings.webhook_delivery_in_serve else None

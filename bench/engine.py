@@ -43,7 +43,7 @@ def checks_and_fire(
         assert spec is not None
         assert role in spec.roles
         missing = lifecycle._check_fields(spec, request)
-        missing += [m for m in spec.documents if m not in present]
+        missing += [m for m in spec.needed_documents if m not in present]
         assert not spec.guards
         assert not missing
         return workflow.fire(CaseToken(state, None), request.action)
@@ -64,7 +64,7 @@ def machine_per_case(
             "dest": t.dest if t.dest != "@return" else t.source[0],
             "conditions": [
                 lambda event, t=t: event.kwargs["role"] in t.roles,
-                lambda event, t=t: all(d in event.kwargs["present"] for d in t.documents),
+                lambda event, t=t: all(d in event.kwargs["present"] for d in t.needed_documents),
             ],
         }
         for t in definition.transitions

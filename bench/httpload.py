@@ -12,6 +12,8 @@ from pathlib import Path
 
 import httpx
 
+from tests.factories import pdf_bytes
+
 WRK = "/usr/bin/wrk"
 CONNECTIONS = 16
 THREADS = 2
@@ -119,13 +121,29 @@ async def _drive(base_url: str, keys: list[str], step: Step, duration: float) ->
 
 
 def transitions(
-    base_url: str, token: str, case_ids: list[str], action: str, duration: float
+    base_url: str,
+    token: str,
+    case_ids: list[str],
+    action: str,
+    duration: float,
+    upload: str | None = None,
 ) -> Load:
     """One client per case, each in a loop: read the case's ETag, then fire `action` with it
-    as If-Match. Latency and rate are those of the transitions (the POSTs)."""
+    as If-Match. Latency is that of the transitions (the POSTs). With `upload`, each loop
+    first uploads a new document of that type (not timed; an action that needs it new)."""
     auth = {"Authorization": f"Bearer {token}"}
 
     async def step(client: httpx.AsyncClient, case_id: str, loop: Loop) -> None:
+        if upload is not None:
+            uploaded = await client.post(
+                f"/api/v1/cases/{case_id}/documents",
+                data={"doc_type": upload},
+                files={"file": (f"{upload}.pdf", pdf_bytes(upload))},
+                headers=auth,
+            )
+            if uploaded.status_code != 201:
+                loop.errors.append(f"upload {uploaded.status_code}: {uploaded.text[:200]}")
+                return
         read = await client.get(f"/api/v1/cases/{case_id}", headers=auth)
         if read.status_code != 200:
             loop.errors.append(f"read {read.status_code}: {read.text[:200]}")

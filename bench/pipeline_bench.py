@@ -29,6 +29,7 @@ from app.admission.registry import build_context
 from app.auth.actor import Actor  # noqa: E402
 from app.auth.service import create_organisation, issue_token  # noqa: E402
 from app.cases.models import Case  # noqa: E402
+from app.cases.workflow_versions import unloaded_workflows  # noqa: E402
 from app.context import AppContext  # noqa: E402
 from app.core.config import Settings  # noqa: E402
 from app.core.db import unit_of_work  # noqa: E402
@@ -140,6 +141,12 @@ def measure(url: str, n: int) -> list[tuple[str, float]]:
                 median_ms(lambda: repo.marker(council_actor, today, None, None), 50),
             )
         )
+    rows.append(
+        (
+            "SQL: workflow versions in use (readiness)",
+            median_ms(lambda: unloaded_workflows(ctx), 50),
+        )
+    )
     with TestClient(create_app(context=ctx)) as client:
         for who, token in (("council", council), ("applicant", applicant)):
             headers = {"Authorization": f"Bearer {token}"}
@@ -172,6 +179,7 @@ def measure(url: str, n: int) -> list[tuple[str, float]]:
                 ),
             )
         )
+        rows.append(("HTTP: /readyz", median_ms(lambda: client.get("/readyz"), 50)))
         rows.append(
             (
                 "HTTP: /healthz (floor: app and test client)",

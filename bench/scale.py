@@ -94,6 +94,10 @@ class Transitions:
         while time.perf_counter() < deadline and len(samples) < MAX_REQUESTS:
             case_id = self.case_ids[self.turn % len(self.case_ids)]
             self.turn += 1
+            # Each site visit needs minutes uploaded since the last one (not timed).
+            uploaded = self.api.upload(case_id, "site_visit_minutes", "council")
+            if uploaded.status_code != 201:
+                raise RuntimeError(f"upload: {uploaded.status_code} {uploaded.text[:300]}")
             version = self.api.read(case_id)["version"]
             started = time.perf_counter()
             fired = self.api.fire(case_id, "record_site_visit", "council", version)

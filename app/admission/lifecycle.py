@@ -1,8 +1,9 @@
 """Firing a transition: authorize, check requirements, apply, record — one transaction.
 
 The workflow file says who may fire what and what it needs; this module enforces it in four
-steps, each a function below. The case is written once, after its effects have changed it,
-and its history entry and outbox event are written in the same transaction.
+steps, each a function below. The case is written once, after its effects have changed it and
+its history entry has moved its chain's head, and its outbox event follows in the same
+transaction.
 """
 
 import uuid
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from app import access
 from app.access import CaseRecord
+from app.admission import freshness
 from app.admission.metrics import TRANSITIONS
 from app.admission.registry import STEPS
 from app.admission.steps import Check, Firing
@@ -115,7 +117,7 @@ def apply(
     spec: TransitionSpec,
     request: TransitionRequest,
 ) -> Change:
-    """Move the case, run the transition's effects in file order, then write the case once."""
+    """Move the case and run the transition's effects in file order; `record_change` writes it."""
     case, workflow = record.case, record.workflow
     now = ctx.now()
     from_state = case.state
@@ -133,7 +135,6 @@ def apply(
         recorded.update(STEPS.apply(effect, firing))
     if case.due_at is not None:
         recorded["due_at"] = case.due_at.isoformat()
-    access.save(session, case, now)
     return Change(from_state, dest, now, recorded)
 
 
@@ -145,10 +146,10 @@ def record_change(
     request: TransitionRequest,
     change: Change,
 ) -> None:
-    """The history entry and the outbox event, in the transaction that changed the case."""
+    """The history entry, the case written once as its next version, and the outbox event."""
     history.append(
         session,
-        case_id=case.id,
+        case=case,
         actor=actor,
         action=request.action,
         from_state=change.from_state,
@@ -158,6 +159,7 @@ def record_change(
         reason=request.reason,
         fields=change.recorded,
     )
+    access.save(session, case, change.at)
     emit(
         session,
         "case.transitioned",
@@ -204,8 +206,10 @@ def allowed_actions(
 
 
 def lacking(check: Check, spec: TransitionSpec, present: set[str]) -> list[Missing]:
-    """What the case itself lacks for `spec`: documents and unmet guards (not request fields)."""
+    """What the case itself lacks for `spec`: documents, documents not new enough, and unmet
+    guards (not request fields)."""
     missing = [Missing(kind="document", name=doc) for doc in spec.documents if doc not in present]
+    missing.extend(freshness.stale(check, spec))
     for guard in spec.guards:
         missing.extend(STEPS.check(guard, check))
     return missing

@@ -8,8 +8,10 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.registry import Collector
 from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 
 from app.api.errors import render_error
+from app.cases.workflow_versions import unloaded_workflows
 from app.context import AppContext
 from app.core.metrics import PROCESS
 
@@ -24,10 +26,27 @@ async def healthz() -> dict[str, str]:
 
 @router.get("/readyz")
 def readyz(request: Request) -> Response:
-    """Readiness: the database answers `SELECT 1`."""
-    if database_ready(request.app.state.context):
-        return JSONResponse({"status": "ready"})
-    return render_error(503, "unavailable", "the database does not answer")
+    """Readiness: the database answers, and every workflow version a case uses is loaded."""
+    ctx: AppContext = request.app.state.context
+    try:
+        problems = unloaded_workflows(ctx) if database_ready(ctx) else None
+    except SQLAlchemyError:
+        logging.getLogger("admission").warning("readiness check: workflow versions unreadable")
+        problems = None
+    if problems is None:
+        return render_error(503, "unavailable", "the database does not answer")
+    if problems:
+        return render_error(
+            503,
+            "workflow_unavailable",
+            "; ".join(p.describe() for p in problems),
+            {
+                "unloaded": [
+                    {"key": p.key, "version": p.version, "cases": p.cases} for p in problems
+                ]
+            },
+        )
+    return JSONResponse({"status": "ready"})
 
 
 @router.get("/metrics", response_class=Response)

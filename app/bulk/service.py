@@ -309,6 +309,9 @@ class _Import:
         chains = history.first_entries(
             entries, actor_org=IMPORT_ACTOR_ORG, actor_role=IMPORT_ACTOR_ROLE
         )
+        # Each case records its chain's head: the imported entry, seq 1.
+        for values, chain in zip(cases, chains, strict=True):
+            values["head_seq"], values["head_hash"] = chain["seq"], chain["hash"]
         repo.add_cases(cases)
         HistoryRepository(session).add_many(chains)
         emit_many(session, IMPORTED_EVENT, events, at=now)

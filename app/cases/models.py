@@ -8,6 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.auth.models import Organisation
 from app.core.models import Base, UTCDateTime, utcnow
 from app.core.text import fold
+from app.history.chain import GENESIS
 
 # Fields that `q` searches, folded into `search_text`.
 SEARCHABLE = ("code", "applicant_name", "province", "address", "investor")
@@ -24,6 +25,8 @@ class Case(Base):
         Index("ix_cases_due_at_created_at_id", "due_at", "created_at", "id"),
         # The pipeline's median time in each state.
         Index("ix_cases_state_state_entered_at", "state", "state_entered_at"),
+        # The workflow versions in use, for the start-up and readiness check.
+        Index("ix_cases_workflow_key_version", "workflow_key", "workflow_version"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
@@ -46,6 +49,11 @@ class Case(Base):
     area_m2: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
     address: Mapped[str | None] = mapped_column(String(500))
     investor: Mapped[str | None] = mapped_column(String(300))
+    # The head of the case's history chain: the newest entry's seq and hash, moved in the
+    # transaction that appends each entry, so that verify also notices the newest entries
+    # gone (a chain cut short still links up by itself).
+    head_seq: Mapped[int] = mapped_column(default=0, server_default="0")
+    head_hash: Mapped[str] = mapped_column(String(64), default=GENESIS, server_default=GENESIS)
     # Lower-case, diacritics-free copy of the searchable fields (for `q`).
     search_text: Mapped[str] = mapped_column(Text, default="")
 

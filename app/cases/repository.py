@@ -2,7 +2,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -71,6 +71,35 @@ class CaseRepository:
             self.session.scalars(
                 select(Case.applicant_name).where(Case.applicant_org_id == applicant_org_id)
             )
+        )
+
+    def workflow_versions_in_use(self) -> list[tuple[str, int]]:
+        """Every distinct (workflow key, version) cases use, found by seeks in
+        `ix_cases_workflow_key_version` (one per key and one per version, plus one), so the
+        readiness check costs the same at ten cases as at a million."""
+        key_col, version_col = Case.workflow_key, Case.workflow_version
+        found: list[tuple[str, int]] = []
+        key = self.session.scalar(select(key_col).order_by(key_col).limit(1))
+        while key is not None:
+            versions = select(version_col).where(key_col == key).order_by(version_col).limit(1)
+            version = self.session.scalar(versions)
+            while version is not None:
+                found.append((key, version))
+                version = self.session.scalar(versions.where(version_col > version))
+            key = self.session.scalar(
+                select(key_col).where(key_col > key).order_by(key_col).limit(1)
+            )
+        return found
+
+    def count_pinned_to(self, workflow_key: str, workflow_version: int) -> int:
+        """How many cases use this workflow version."""
+        return int(
+            self.session.scalar(
+                select(func.count()).where(
+                    Case.workflow_key == workflow_key, Case.workflow_version == workflow_version
+                )
+            )
+            or 0
         )
 
     def add(self, case: Case) -> Case:

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from app.access import CaseRecord, check_version, load, save
+from app.access import CaseRecord, ListedCase, check_version, load, save
 from app.auth.actor import Actor
 from app.auth.repository import OrganisationRepository
 from app.cases.models import Case
@@ -23,6 +23,7 @@ from app.core.errors import (
 from app.core.text import fold
 from app.engine.roles import Role
 from app.events.service import emit
+from app.history import actions
 from app.history import service as history
 
 DEFAULT_WORKFLOW = "qtsc-chain-admission"
@@ -60,6 +61,7 @@ def create(session: Session, ctx: AppContext, actor: Actor, data: CaseCreate) ->
     province = applicant_province(session, actor, data.province)
     now = ctx.now()
     case = Case(
+        id=uuid.uuid4(),
         workflow_key=workflow.key,
         workflow_version=workflow.version,
         state=workflow.definition.initial,
@@ -72,16 +74,16 @@ def create(session: Session, ctx: AppContext, actor: Actor, data: CaseCreate) ->
         **data.model_dump(exclude={"workflow", "province"}),
     )
     case.refresh_search_text()
-    CaseRepository(session).add(case)
     history.append(
         session,
-        case_id=case.id,
+        case=case,
         actor=actor,
-        action="create",
+        action=actions.CREATE,
         from_state=None,
         to_state=case.state,
         at=now,
     )
+    CaseRepository(session).add(case)
     emit(session, "case.created", case.id, {"state": case.state, "version": case.version}, at=now)
     return CaseRecord(case, actor.org_slug, workflow)
 
@@ -114,17 +116,17 @@ def update(
     for name, value in changes.items():
         setattr(case, name, value)
     now = ctx.now()
-    save(session, case, now)
     history.append(
         session,
-        case_id=case.id,
+        case=case,
         actor=actor,
-        action="edit",
+        action=actions.EDIT,
         from_state=case.state,
         to_state=case.state,
         at=now,
         fields={"changed": sorted(changes)},
     )
+    save(session, case, now)
     emit(
         session,
         "case.updated",
@@ -156,11 +158,11 @@ def list_page(
     filters: CaseFilters,
     cursor: str | None,
     limit: int,
-) -> tuple[list[CaseRecord], str | None]:
+) -> tuple[list[ListedCase], str | None]:
     after = decode_cursor(cursor) if cursor else None
     rows = CaseRepository(session).page(actor, filters, after, limit + 1)
     records = [
-        CaseRecord(case, slug, ctx.workflows.get(case.workflow_key, case.workflow_version))
+        ListedCase(case, slug, ctx.workflows.find(case.workflow_key, case.workflow_version))
         for case, slug in rows[:limit]
     ]
     next_cursor = encode_cursor(rows[limit - 1][0]) if len(rows) > limit else None

@@ -2,7 +2,7 @@
 
 from datetime import date
 
-from app.access import CaseRecord
+from app.access import CaseRecord, ListedCase
 from app.calendar.working import WorkingCalendar
 from app.cases.schemas import CaseSummary, ClockOut, WorkflowRef
 from app.core.schemas import Localised
@@ -14,16 +14,22 @@ def is_overdue(due_at: date | None, today: date) -> bool:
 
 
 def summary(
-    record: CaseRecord, today: date, calendar: WorkingCalendar | None = None
+    record: ListedCase, today: date, calendar: WorkingCalendar | None = None
 ) -> CaseSummary:
-    """The case as lists show it; without a calendar, `overdue_working_days` is left at 0."""
-    case, state = record.case, record.workflow.definition.states[record.case.state]
+    """The case as lists show it; without a calendar, `overdue_working_days` is left at 0.
+    A case whose workflow version is not loaded shows its state's name as the label."""
+    case = record.case
+    state = record.workflow.definition.states.get(case.state) if record.workflow else None
     return CaseSummary(
         id=case.id,
         code=case.code,
         state=case.state,
-        state_label=Localised(vi=state.label.vi, en=state.label.en),
-        portal_code=state.portal_code,
+        state_label=(
+            Localised(vi=state.label.vi, en=state.label.en)
+            if state
+            else Localised(vi=case.state, en=case.state)
+        ),
+        portal_code=state.portal_code if state else None,
         version=case.version,
         workflow=WorkflowRef(key=case.workflow_key, version=case.workflow_version),
         applicant_org=record.applicant_slug,

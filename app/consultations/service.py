@@ -17,6 +17,8 @@ from app.core.errors import ActionNotAllowedNow, Forbidden, InvalidInput, NotFou
 from app.documents.repository import DocumentRepository
 from app.engine.roles import OrgKind, Role
 from app.events.service import emit
+from app.history import actions
+from app.history import service as history
 
 
 def resolve_ministries(session: Session, actor: Actor, slugs: list[str]) -> list[Organisation]:
@@ -80,7 +82,10 @@ def answer(
     consultation_id: uuid.UUID,
     data: AnswerRequest,
 ) -> tuple[Consultation, str]:
-    record = access.load(session, ctx, actor, case_id)
+    """Record the ministry's verdict, with its history entry and its event."""
+    # Held until commit: two ministries answering at once append to the chain in turn.
+    record = access.load(session, ctx, actor, case_id, lock=True)
+    case = record.case
     consultation = ConsultationRepository(session).get(case_id, consultation_id)
     if consultation is None or (
         actor.role is Role.CONSULTED and consultation.ministry_org_id != actor.org_id
@@ -109,6 +114,22 @@ def answer(
     consultation.comment = data.comment
     consultation.answered_at = now
     consultation.opinion_document_id = opinion.id
+    history.append(
+        session,
+        case=case,
+        actor=actor,
+        action=actions.ANSWER_CONSULTATION,
+        from_state=case.state,
+        to_state=case.state,
+        at=now,
+        comment=data.comment,
+        fields={
+            "consultation_id": str(consultation.id),
+            "ministry": actor.org_slug,
+            "verdict": data.verdict.value,
+            "opinion_document_id": str(opinion.id),
+        },
+    )
     session.flush()
     emit(
         session,

@@ -15,10 +15,12 @@ AdmissionError (500 internal)                   answered to the client by render
  ├── TooLarge (413 too_large)
  ├── UnsupportedType (415 unsupported_type)
  ├── PreconditionRequired (428 precondition_required)
- └── TooManyRequests (429 too_many_requests, with Retry-After)
+ ├── TooManyRequests (429 too_many_requests, with Retry-After)
+ └── WorkflowUnavailable (503 workflow_unavailable: the case's workflow version is not loaded)
 
 ServiceFault                                    never shown to a client as such
  ├── WorkflowDefinitionError                    a broken file in workflows/ (start-up)
+ ├── UnloadedWorkflows (app.engine.pinned)      cases use versions not loaded (start-up)
  ├── CalendarError                              a broken working-day calendar file (start-up)
  ├── LetterFontMissing                          letters cannot be rendered (a 500 if met)
  ├── ForbiddenDestination                       a webhook URL that points inside the network
@@ -151,6 +153,20 @@ class IdempotencyKeyInUse(Conflict):
     def __init__(self, message: str, retry_after: int) -> None:
         super().__init__(message, {"retry_after": retry_after})
         self.retry_after = retry_after
+
+
+class WorkflowUnavailable(AdmissionError):
+    """The case is pinned to a workflow version this process has not loaded (its file is
+    missing here): nothing about the case can be worked out until the file is deployed."""
+
+    status = 503
+    code = "workflow_unavailable"
+
+    def __init__(self, key: str, version: int) -> None:
+        super().__init__(
+            f"workflow {key!r} version {version} is not loaded on this server",
+            {"workflow": {"key": key, "version": version}},
+        )
 
 
 class ServiceFault(Exception):

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from app import access
 from app.admission import lifecycle
+from app.admission.steps import Check
 from app.auth.actor import Actor
 from app.auth.repository import OrganisationRepository
 from app.auth.service import create_organisation, issue_token, set_province
@@ -159,16 +160,18 @@ class Player:
         lifecycle.fire(self.session, self.ctx, actor, case.id, case.version, step.request)
 
     def lacking_documents(self, record: access.CaseRecord, actor: Actor, action: str) -> list[str]:
-        """Documents `action` needs that the case lacks and that `actor` is the one to file."""
+        """Documents `action` needs that the case lacks (or holds only in a version that is not
+        new enough) and that `actor` is the one to file."""
         spec = record.workflow.transition(record.case.state, action)
         if spec is None:
             return []
         present = DocumentRepository(self.session).current_types(record.case.id)
         types = record.workflow.definition.document_types
+        check = Check(self.session, self.ctx, record.case)
         return [
-            doc_type
-            for doc_type in spec.documents
-            if doc_type not in present and actor.role in types[doc_type].uploaded_by
+            m.name
+            for m in lifecycle.lacking(check, spec, present)
+            if m.kind == "document" and actor.role in types[m.name].uploaded_by
         ]
 
     def answer(self, record: access.CaseRecord, actor: Actor, step: Answer) -> None:

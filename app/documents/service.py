@@ -19,6 +19,8 @@ from app.documents.repository import DocumentRepository
 from app.documents.sniff import extension_matches, sniff
 from app.engine.roles import Role
 from app.events.service import emit
+from app.history import actions
+from app.history import service as history
 from app.storage.local import StagedFile
 
 # The form fields an upload takes besides the file itself.
@@ -94,6 +96,21 @@ def store_upload(
         )
 
     now = ctx.now()
+    document_id = uuid.uuid4()
+    history.append(
+        session,
+        case=case,
+        actor=actor,
+        action=actions.UPLOAD_DOCUMENT,
+        from_state=case.state,
+        to_state=case.state,
+        at=now,
+        fields={
+            "doc_type": doc_type,
+            "document_id": str(document_id),
+            "sha256": upload.staged.sha256,
+        },
+    )
     # The document changes what the case lacks, so the case moves to its next version.
     access.save(session, case, now)
     return record_document(
@@ -106,6 +123,7 @@ def store_upload(
         content_type=kind.content_type,
         staged=upload.staged,
         now=now,
+        document_id=document_id,
     )
 
 
@@ -120,13 +138,15 @@ def record_document(
     content_type: str,
     staged: StagedFile,
     now: datetime,
+    document_id: uuid.UUID | None = None,
 ) -> Document:
     """File checked bytes with the case: the row (superseding the type's current one), the
-    file in the store, and the `document.uploaded` event. The caller has saved the case."""
+    file in the store, and the `document.uploaded` event. The caller has saved the case and
+    recorded the document in its history (an upload's own entry, or the transition's)."""
     repo = DocumentRepository(session)
     previous = repo.current(case.id, doc_type, actor.org_id)
     document = Document(
-        id=uuid.uuid4(),
+        id=document_id or uuid.uuid4(),
         case_id=case.id,
         doc_type=doc_type,
         filename=filename,
@@ -151,6 +171,7 @@ def record_document(
         {
             "document_id": str(document.id),
             "doc_type": doc_type,
+            "uploaded_by": actor.org_slug,
             "sha256": document.sha256,
             "supersedes": str(previous.id) if previous else None,
             "version": case.version,
@@ -182,7 +203,8 @@ def list_for_case(
     session: Session, ctx: AppContext, actor: Actor, case_id: uuid.UUID
 ) -> list[tuple[Document, str]]:
     access.load(session, ctx, actor, case_id)
-    return DocumentRepository(session).for_case(case_id)
+    visible = access.visible_documents(actor, ctx.workflows)
+    return DocumentRepository(session).for_case(case_id, visible)
 
 
 def open_content(
@@ -191,7 +213,8 @@ def open_content(
     access.load(session, ctx, actor, case_id)
     if actor.role is Role.VIEWER:
         raise Forbidden("viewers see summaries, not documents' content")
-    document = DocumentRepository(session).get(case_id, doc_id)
+    visible = access.visible_documents(actor, ctx.workflows)
+    document = DocumentRepository(session).get(case_id, doc_id, visible)
     if document is None:
         raise NotFound("no such document")
     path = ctx.store.path_for(document.sha256)

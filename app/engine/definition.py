@@ -14,6 +14,8 @@ from app.engine.roles import Role
 from app.engine.steps import StepCatalog, StepSpec
 
 RETURN_TO_REQUESTER = "@return"
+# The request field in which an action names the document types it asks to be supplied again.
+REQUESTED_DOCUMENTS_FIELD = "supplement_documents"
 
 Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
 
@@ -53,6 +55,13 @@ class TransitionSpec(Strict):
     dest: Name | Literal["@return"]
     roles: tuple[Role, ...] = Field(min_length=1)
     documents: tuple[Name, ...] = ()
+    # Documents that must be new: uploaded after the case last entered the source state, and
+    # after this transition last fired during the visit (a second site visit needs new minutes).
+    fresh_documents: tuple[Name, ...] = ()
+    # An action that asks for documents in its `supplement_documents` field: the types its
+    # last firing named (the one that brought the case into the source state) must have been
+    # uploaded after it.
+    fresh_documents_requested_by: Name | None = None
     fields: tuple[Name, ...] = ()
     # Fields the request may carry besides `comment` and `reason` (never required).
     optional_fields: tuple[Name, ...] = ()
@@ -64,10 +73,19 @@ class TransitionSpec(Strict):
     def _one_or_many(cls, value: object) -> object:
         return (value,) if isinstance(value, str) else value
 
+    @property
+    def needed_documents(self) -> tuple[str, ...]:
+        """Every document type the transition names: on file, or on file and new."""
+        return (*self.documents, *self.fresh_documents)
+
 
 class ConsultationSpec(Strict):
     deadline_working_days: int = Field(gt=0)
     opinion_document: Name
+    # What the Ministry sends each consulted ministry with its request (DESIGN §2): the
+    # dossier and the Council's proposal. A consulted ministry reads these and what it
+    # uploaded itself (its opinion), no other document of the case (see app/access.py).
+    shared_documents: tuple[Name, ...] = ()
 
 
 class WorkflowDefinition(Strict):
@@ -101,6 +119,7 @@ class WorkflowDefinition(Strict):
                     f"unknown document type {self.consultation.opinion_document!r}",
                 )
             )
+        problems.extend(self._check_shared_documents())
         seen: dict[tuple[str, str], int] = {}
         for index, t in enumerate(self.transitions):
             where = f"transitions[{index}] ({t.action})"
@@ -127,6 +146,9 @@ class WorkflowDefinition(Strict):
             for doc in t.documents:
                 if doc not in self.document_types:
                     problems.append((f"{where}.documents", f"unknown document type {doc!r}"))
+            problems.extend(self._check_fresh_documents(where, t))
+            if t.fresh_documents_requested_by is not None:
+                problems.extend(self._check_requested_by(where, t, t.fresh_documents_requested_by))
             for key, names in (("fields", t.fields), ("optional_fields", t.optional_fields)):
                 for name in names:
                     if name not in catalog.fields:
@@ -147,6 +169,26 @@ class WorkflowDefinition(Strict):
             return problems
         return self._check_graph()
 
+    def _check_shared_documents(self) -> list[tuple[str, str]]:
+        if self.consultation is None:
+            return []
+        key = "consultation.shared_documents"
+        problems = [
+            (key, f"unknown document type {name!r}")
+            for name in self.consultation.shared_documents
+            if name not in self.document_types
+        ]
+        if self.consultation.opinion_document in self.consultation.shared_documents:
+            # Each ministry's opinion is its own: sharing the type would show every
+            # ministry the others' opinions.
+            problems.append(
+                (
+                    key,
+                    f"the opinion document {self.consultation.opinion_document!r} is never shared",
+                )
+            )
+        return problems
+
     def _check_step(
         self, where: str, t: TransitionSpec, step: StepSpec, handed_on: set[str]
     ) -> list[tuple[str, str]]:
@@ -165,6 +207,51 @@ class WorkflowDefinition(Strict):
                     (where, f"{step.name!r} needs {value!r} from an effect listed before it")
                 )
         return problems
+
+    def _check_fresh_documents(self, where: str, t: TransitionSpec) -> list[tuple[str, str]]:
+        """Each fresh document exists, is uploaded (not a letter), and can be in every source."""
+        problems = []
+        key = f"{where}.fresh_documents"
+        for doc in t.fresh_documents:
+            spec = self.document_types.get(doc)
+            if spec is None:
+                problems.append((key, f"unknown document type {doc!r}"))
+            elif spec.generated:
+                problems.append((key, f"{doc!r} is a letter of the service, never uploaded"))
+            elif doc in t.documents:
+                problems.append((key, f"{doc!r} is in documents too; list it in one place"))
+            else:
+                problems.extend(
+                    (key, f"{doc!r} cannot be uploaded in {source!r}, so it is never new there")
+                    for source in t.source
+                    if spec.upload_states is not None and source not in spec.upload_states
+                )
+        return problems
+
+    def _check_requested_by(
+        self, where: str, t: TransitionSpec, action: str
+    ) -> list[tuple[str, str]]:
+        """The requesting action exists, leads into `t`'s source, and names documents."""
+        key = f"{where}.fresh_documents_requested_by"
+        asking = [
+            other
+            for other in self.transitions
+            if other.action == action and other.dest != RETURN_TO_REQUESTER
+        ]
+        if not any(other.action == action for other in self.transitions):
+            return [(key, f"unknown action {action!r}")]
+        leading_in = [other for other in asking if other.dest in t.source]
+        if not leading_in:
+            return [(key, f"{action!r} never leads into {', '.join(t.source)}")]
+        return [
+            (
+                key,
+                f"{action!r} from {', '.join(other.source)} does not take the field "
+                f"{REQUESTED_DOCUMENTS_FIELD!r}",
+            )
+            for other in leading_in
+            if REQUESTED_DOCUMENTS_FIELD not in (*other.fields, *other.optional_fields)
+        ]
 
     def return_targets(self, transition: TransitionSpec) -> tuple[str, ...]:
         """States a `@return` transition may go back to: those that lead into its source."""

@@ -5,7 +5,7 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
-from app.core.errors import WorkflowDefinitionError
+from app.core.errors import WorkflowDefinitionError, WorkflowUnavailable
 from app.engine.definition import WorkflowDefinition
 from app.engine.steps import StepCatalog
 from app.engine.workflow import Workflow
@@ -50,7 +50,14 @@ class WorkflowRegistry:
         return cls([load_file(path, catalog) for path in files])
 
     def get(self, key: str, version: int) -> Workflow:
-        return self._by_ref[key, version]
+        """The loaded version a case is pinned to; WorkflowUnavailable (503) if not loaded."""
+        found = self.find(key, version)
+        if found is None:
+            raise WorkflowUnavailable(key, version)
+        return found
+
+    def find(self, key: str, version: int) -> Workflow | None:
+        return self._by_ref.get((key, version))
 
     def latest(self, key: str) -> Workflow | None:
         versions = [w for (k, _), w in self._by_ref.items() if k == key]

@@ -62,7 +62,11 @@ def compute_hash(entry: AuditEntry, prev_hash: str) -> str:
 
 
 def first_broken_seq(entries: list[AuditEntry]) -> int | None:
-    """The sequence number of the first entry that does not verify, or None."""
+    """The sequence number of the first entry that does not link up, or None.
+
+    This sees changed, reordered and removed entries, except the newest ones: a chain cut
+    short still links up. `first_bad_seq` compares it with the case's recorded head too.
+    """
     prev_hash = GENESIS
     for expected_seq, entry in enumerate(entries, start=1):
         if (
@@ -72,4 +76,19 @@ def first_broken_seq(entries: list[AuditEntry]) -> int | None:
         ):
             return entry.seq
         prev_hash = entry.hash
+    return None
+
+
+def first_bad_seq(entries: list[AuditEntry], head_seq: int, head_hash: str) -> int | None:
+    """The first entry that does not verify against the chain and the case's recorded head
+    (its newest seq and hash), or None when the history is whole."""
+    broken = first_broken_seq(entries)
+    if broken is not None:
+        return broken
+    if len(entries) < head_seq:
+        return len(entries) + 1  # the newest entries are gone
+    if len(entries) > head_seq:
+        return head_seq + 1  # entries the case never recorded
+    if entries and entries[-1].hash != head_hash:
+        return entries[-1].seq  # the chain was rebuilt under a new head
     return None

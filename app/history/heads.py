@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from app.core.errors import BadExport
-from app.history.chain import first_broken_seq
+from app.history.chain import first_bad_seq
 from app.history.repository import HistoryRepository
 
 FORMAT = "qtsc-admission-audit-heads/1"
@@ -37,11 +37,12 @@ class CaseCheck:
 
 
 def check_all(session: Session) -> Iterator[CaseCheck]:
-    """Verify every case's chain, one case at a time (memory stays one case's history)."""
+    """Verify every case's chain against its recorded head, one case at a time (memory stays
+    one case's history)."""
     repo = HistoryRepository(session)
-    for case_id in repo.case_ids():
-        entries = repo.for_case(case_id)
-        yield CaseCheck(case_id, len(entries), first_broken_seq(entries))
+    for head in repo.heads():
+        entries = repo.for_case(head.case_id)
+        yield CaseCheck(head.case_id, len(entries), first_bad_seq(entries, head.seq, head.hash))
         session.expunge_all()
 
 
@@ -54,12 +55,11 @@ def sign(payload: dict[str, Any], key: bytes) -> str:
 
 
 def export_heads(session: Session, key: bytes, now: datetime) -> dict[str, Any]:
-    repo = HistoryRepository(session)
-    heads = []
-    for case_id in repo.case_ids():
-        last = repo.last(case_id)
-        if last is not None:
-            heads.append({"case_id": str(case_id), "seq": last.seq, "hash": last.hash})
+    heads = [
+        {"case_id": str(head.case_id), "seq": head.seq, "hash": head.hash}
+        for head in HistoryRepository(session).heads()
+        if head.seq > 0
+    ]
     payload = {"format": FORMAT, "exported_at": now.isoformat(), "heads": heads}
     return {**payload, "signature": sign(payload, key)}
 
@@ -87,7 +87,9 @@ def verify_heads(session: Session, export: dict[str, Any], key: bytes) -> list[H
     for head in payload["heads"]:
         case_id, seq, expected = head["case_id"], int(head["seq"]), head["hash"]
         entries = repo.for_case(uuid.UUID(case_id))
-        broken = first_broken_seq(entries)
+        # The case's row goes only with its history (foreign key): no head, no entries.
+        current = repo.head(uuid.UUID(case_id))
+        broken = first_bad_seq(entries, current.seq, current.hash) if current else None
         if broken is not None:
             problems.append(HeadProblem(case_id, broken, "the chain does not verify"))
         elif len(entries) < seq:

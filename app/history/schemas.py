@@ -1,7 +1,7 @@
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 
 class ActorRef(BaseModel):
@@ -21,6 +21,13 @@ class HistoryEntryOut(BaseModel):
     fields: dict[str, Any]
     prev_hash: str
     hash: str
+    redacted: bool = Field(
+        default=False,
+        description=(
+            "Fields were narrowed for this reader: a consulted ministry does not see the other"
+            " ministries consulted. The hash covers the stored entry; `verify` checks it."
+        ),
+    )
 
 
 class HistoryOut(BaseModel):

@@ -106,6 +106,17 @@ def issue_supplement_notice(
             "supplement_documents must list distinct document types of the checklist",
             {"supplement_documents": unknown or "duplicates"},
         )
+    # The case is in the supplement state already: what it asks for must be uploadable there,
+    # or the dossier could never be resubmitted with it.
+    elsewhere = [
+        d for d in documents if case.state not in (types[d].upload_states or (case.state,))
+    ]
+    if elsewhere:
+        raise InvalidInput(
+            f"supplement_documents may only name documents that can be uploaded while the "
+            f"supplement is outstanding (in {case.state!r})",
+            {"supplement_documents": elsewhere},
+        )
     issued_before = sum(
         1
         for doc, _ in DocumentRepository(session).for_case(case.id)
@@ -185,7 +196,8 @@ def render_again(
 ) -> tuple[Reproduction, bytes]:
     """Render a letter again from the history entry that issued it."""
     access.load(session, ctx, actor, case_id)
-    document = DocumentRepository(session).get(case_id, doc_id)
+    visible = access.visible_documents(actor, ctx.workflows)
+    document = DocumentRepository(session).get(case_id, doc_id, visible)
     if document is None or document.doc_type not in RENDERERS:
         raise NotFound("no such letter")
     for entry in HistoryRepository(session).for_case(case_id):

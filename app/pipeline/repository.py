@@ -1,4 +1,5 @@
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -6,10 +7,11 @@ from typing import Any
 from sqlalchemy import ColumnElement, Row, and_, case, func, literal, select, true, tuple_
 from sqlalchemy.orm import Session
 
-from app.access import visible_cases
+from app.access import visible_cases, visible_events
 from app.auth.actor import Actor
 from app.cases.models import Case
 from app.core.text import fold
+from app.engine.workflow import Workflow
 from app.events.models import Event
 
 # The columns the board shows (plain rows, no ORM objects).
@@ -58,17 +60,25 @@ class PipelineRepository:
         self.session = session
 
     def marker(
-        self, actor: Actor, today: date, workflow: str | None, province: str | None
+        self,
+        actor: Actor,
+        today: date,
+        workflow: str | None,
+        province: str | None,
+        workflows: Iterable[Workflow] = (),
     ) -> tuple[int, date | None]:
         """What the pipeline's ETag is made of, read in one statement from two indexes:
         the newest pipeline-relevant event among the cases in scope (every change to a case
-        writes one in its transaction), and the next due date not yet passed (the overdue set
-        changes only when `today` crosses one)."""
+        writes one in its transaction) that the actor may read (so that the tag does not
+        move on another ministry's news), and the next due date not yet passed (the overdue
+        set changes only when `today` crosses one)."""
         newest = select(func.max(Event.id)).where(Event.type.not_in(UNSEEN_EVENT_TYPES))
         upcoming = select(func.min(Case.due_at)).where(Case.due_at >= today)
         if not _unscoped(actor, workflow, province):
             scope = _scope(actor, workflow, province)
-            newest = newest.join(Case, Event.case_id == Case.id).where(scope)
+            newest = newest.join(Case, Event.case_id == Case.id).where(
+                scope, visible_events(actor, workflows)
+            )
             upcoming = upcoming.where(scope)
         row = self.session.execute(
             select(newest.scalar_subquery(), upcoming.scalar_subquery())

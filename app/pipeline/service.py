@@ -59,7 +59,9 @@ def tag(
     transaction), when the date passes a due date (a case becomes overdue) and once a day
     (days in state grow). Read it before building the body, so that a body is never older
     than its tag."""
-    newest, upcoming = PipelineRepository(session).marker(actor, ctx.today(), workflow, province)
+    newest, upcoming = PipelineRepository(session).marker(
+        actor, ctx.today(), workflow, province, ctx.workflows
+    )
     parts = (
         BODY_SHAPE,
         _registry_signature(ctx.workflows),
@@ -110,6 +112,9 @@ def build(
         if workflow in (None, wf.key):
             for name, spec in wf.definition.states.items():
                 labels.setdefault(name, Localised(vi=spec.label.vi, en=spec.label.en))
+    # A state no loaded workflow has (a case whose version is not loaded) is named as it is.
+    for name in sorted(counts.keys() - labels.keys()):
+        labels[name] = Localised(vi=name, en=name)
     rows = repo.page(actor, workflow, province, decode_cursor(cursor), limit + 1)
     cases = [
         # Trusted, typed values straight from the database: skip validation.
@@ -141,8 +146,10 @@ def build(
 
 
 def _waiting_for(ctx: AppContext, key: str, version: int, state: str) -> list[str]:
-    definition = ctx.workflows.get(key, version).definition
-    return [r.value for r in definition.states[state].acting_roles]
+    """Who acts next; nobody known when the case's workflow version is not loaded."""
+    workflow = ctx.workflows.find(key, version)
+    spec = workflow.definition.states.get(state) if workflow else None
+    return [r.value for r in spec.acting_roles] if spec else []
 
 
 def _median_days(ctx: AppContext, today: date, middle: list[datetime] | None) -> float | None:

@@ -13,8 +13,9 @@ from app.auth.repository import OrganisationRepository
 from app.context import AppContext
 from app.documents.repository import DocumentRepository
 from app.engine.roles import Role
-from app.history.models import AuditEntry
-from app.history.repository import HistoryRepository
+from app.history import actions
+from app.history import service as history_service
+from app.history.service import Line
 from app.portal.schemas import PortalDocument, PortalResult, PortalStatus, PortalSupplement
 
 # The portal's end of the working day, for promised dates given as a day.
@@ -39,10 +40,13 @@ def build(session: Session, ctx: AppContext, actor: Actor, case_id: uuid.UUID) -
     types = definition.document_types
     orgs = OrganisationRepository(session)
     applicant = orgs.by_id(case.applicant_org_id)
-    history = HistoryRepository(session).for_case(case.id)
+    # What the caller may read of the case: a consulted ministry's view leaves out the
+    # other ministries and the documents not shared with it (app.access).
+    history = history_service.for_reader(session, actor, record.workflow, case.id)
+    visible = access.visible_documents(actor, ctx.workflows)
     documents = [
         doc
-        for doc, _ in DocumentRepository(session).for_case(case.id)
+        for doc, _ in DocumentRepository(session).for_case(case.id, visible)
         if doc.superseded_at is None and doc.rejected_at is None and doc.doc_type in types
     ]
 
@@ -101,16 +105,19 @@ def _name(orgs: OrganisationRepository, slug: str) -> str:
     return org.name if org else slug
 
 
-def _handling_unit(history: list[AuditEntry], name: Any) -> str | None:
-    """The agency that last acted on the dossier (the one holding it); none before intake."""
+def _handling_unit(history: list[Line], name: Any) -> str | None:
+    """The agency that last moved the dossier (the one holding it); none before intake.
+
+    Uploads and consultation answers are recorded too, but they do not hand the dossier on.
+    """
     for entry in reversed(history):
-        if entry.actor_role != Role.APPLICANT.value:
+        if entry.actor_role != Role.APPLICANT.value and entry.action not in actions.RECORDS:
             return str(name(entry.actor_org))
     return None
 
 
 def _supplements(
-    history: list[AuditEntry], name: Any, types: dict[str, Any], zone: ZoneInfo
+    history: list[Line], name: Any, types: dict[str, Any], zone: ZoneInfo
 ) -> list[PortalSupplement]:
     """Each supplement request with the resubmission that answered it, and the promised dates
     before the clock stopped and after it started again."""

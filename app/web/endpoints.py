@@ -12,7 +12,7 @@ from fastapi.templating import Jinja2Templates
 from app.api.auth import authenticate_token, optional_actor
 from app.api.deps import Context, DbSession
 from app.auth.actor import Actor
-from app.core.errors import Forbidden, NotFound, Unauthenticated
+from app.core.errors import Forbidden, NotFound, Unauthenticated, WorkflowUnavailable
 from app.web import views
 from app.web.i18n import LANGS, Lang, Words
 from app.web.session import COOKIE, LANG_COOKIE, MAX_AGE_SECONDS, CookieAuth
@@ -96,6 +96,9 @@ def case_page(case_id: uuid.UUID, request: Request, session: DbSession, ctx: Con
         page = views.case_page(session, ctx, actor, case_id, _lang(request))
     except NotFound:
         return _page(request, "not_found.html", {"actor": actor}, status=404)
+    except WorkflowUnavailable as exc:
+        context = {"actor": actor, "workflow": exc.details["workflow"]}
+        return _page(request, "workflow_unavailable.html", context, status=503)
     return _page(request, "case.html", {"actor": actor, "page": page, "fmt": _formatter(ctx)})
 
 

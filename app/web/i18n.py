@@ -63,6 +63,10 @@ WORDS: dict[str, tuple[str, str]] = {
         "The box with the thick amber border is the dossier's current state.",
     ),
     "not_found": ("Không tìm thấy hồ sơ.", "No such dossier."),
+    "workflow_unavailable": (
+        "Chưa hiển thị được hồ sơ này: máy chủ chưa nạp phiên bản quy trình của hồ sơ",
+        "This dossier cannot be shown yet: the server has not loaded its workflow version",
+    ),
     "summary_total": ("Tổng số", "Total"),
 }
 
@@ -97,6 +101,14 @@ ACTIONS: dict[str, tuple[str, str]] = {
     "return_to_ministry": ("Trả lại Bộ TT&TT", "Returned to the Ministry"),
     "activate": ("Công nhận thành viên", "Activated as member"),
     "extend_deadline": ("Gia hạn", "Extended the deadline"),
+    "upload_document": ("Tải lên tài liệu", "Uploaded a document"),
+    "answer_consultation": ("Trả lời xin ý kiến", "Answered the consultation"),
+}
+
+VERDICTS: dict[str, tuple[str, str]] = {
+    "agree": ("Đồng ý", "Agrees"),
+    "agree_with_conditions": ("Đồng ý có điều kiện", "Agrees with conditions"),
+    "disagree": ("Không đồng ý", "Disagrees"),
 }
 
 
@@ -116,6 +128,10 @@ class Words:
 
     def role(self, name: str) -> str:
         pair = ROLES.get(name)
+        return pick(pair, self.lang) if pair else name
+
+    def verdict(self, name: str) -> str:
+        pair = VERDICTS.get(name)
         return pick(pair, self.lang) if pair else name
 
     def action(self, name: str) -> str:

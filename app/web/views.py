@@ -16,8 +16,7 @@ from app.documents.repository import DocumentRepository
 from app.engine.diagram import render_svg
 from app.engine.workflow import Workflow
 from app.events.repository import EventRepository
-from app.history.models import AuditEntry
-from app.history.repository import HistoryRepository
+from app.history import service as history
 from app.pipeline import service as pipeline
 from app.pipeline.schemas import PipelineCase
 from app.web.i18n import Lang, Words
@@ -56,7 +55,7 @@ def _terminal_states(ctx: AppContext) -> set[str]:
 
 def board(session: Session, ctx: AppContext, actor: Actor, lang: Lang) -> Board:
     # The cursor is read first: an event committed while the board is built is replayed.
-    cursor = EventRepository(session).latest_id(actor)
+    cursor = EventRepository(session).latest_id(actor, ctx.workflows)
     words = Words(lang)
     today = ctx.today()
     data = pipeline.build(session, ctx, actor)
@@ -115,23 +114,25 @@ class CasePage:
     summary: object
     workflow: Workflow
     state_label: str
-    timeline: list[AuditEntry]
+    timeline: list[history.Line]
     documents: list[DocumentRow]
     diagram: str
     cursor: int
 
 
 def _checklist(
-    workflow: Workflow, docs: list[tuple[Document, str]], words: Words
+    workflow: Workflow, docs: list[tuple[Document, str]], words: Words, types: set[str]
 ) -> list[DocumentRow]:
     needed: dict[str, list[str]] = {}
     for t in workflow.definition.transitions:
-        for doc_type in t.documents:
+        for doc_type in t.needed_documents:
             actions = needed.setdefault(doc_type, [])
             if words.action(t.action) not in actions:
                 actions.append(words.action(t.action))
     rows = []
     for doc_type, spec in workflow.definition.document_types.items():
+        if doc_type not in types:
+            continue
         mine = [(d, slug) for d, slug in docs if d.doc_type == doc_type]
         rows.append(
             DocumentRow(
@@ -148,7 +149,7 @@ def _checklist(
 def case_page(
     session: Session, ctx: AppContext, actor: Actor, case_id: uuid.UUID, lang: Lang
 ) -> CasePage:
-    cursor = EventRepository(session).latest_id(actor)
+    cursor = EventRepository(session).latest_id(actor, ctx.workflows)
     record = access.load(session, ctx, actor, case_id)
     words = Words(lang)
     state = record.workflow.definition.states[record.case.state]
@@ -156,8 +157,15 @@ def case_page(
         summary=summary(record, ctx.today()),
         workflow=record.workflow,
         state_label=state.label.vi if lang == "vi" else state.label.en,
-        timeline=HistoryRepository(session).for_case(case_id),
-        documents=_checklist(record.workflow, DocumentRepository(session).for_case(case_id), words),
+        timeline=history.for_reader(session, actor, record.workflow, case_id),
+        documents=_checklist(
+            record.workflow,
+            DocumentRepository(session).for_case(
+                case_id, access.visible_documents(actor, ctx.workflows)
+            ),
+            words,
+            access.readable_types(actor, record.workflow),
+        ),
         diagram=render_svg(record.workflow.definition, lang, current=record.case.state),
         cursor=cursor,
     )

@@ -109,7 +109,9 @@ def fan_out(ctx: AppContext, limit: int = FAN_OUT_BATCH) -> tuple[int, int]:
         now = ctx.now()
         rows: list[dict[str, Any]] = []
         for subscription, owner in SubscriptionRepository(session).live_with_owner():
-            for event_id, case_id in outbox.matching(subscription, owner, ids[0], ids[-1]):
+            for event_id, case_id in outbox.matching(
+                subscription, owner, ctx.workflows, ids[0], ids[-1]
+            ):
                 rows.append(
                     {
                         "subscription_id": subscription.id,

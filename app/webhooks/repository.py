@@ -20,11 +20,12 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
-from app.access import visible_cases
+from app.access import visible_cases, visible_events
 from app.auth.actor import Actor
 from app.auth.models import Organisation
 from app.cases.models import Case
 from app.engine.roles import Role
+from app.engine.workflow import Workflow
 from app.events.models import Event
 from app.webhooks.models import OutboxCursor, WebhookDelivery, WebhookSubscription
 from app.webhooks.schemas import ALL_EVENTS, DeliveryState
@@ -452,12 +453,13 @@ class OutboxRepository:
         self,
         subscription: WebhookSubscription,
         owner_slug: str,
+        workflows: Iterable[Workflow],
         first: int,
         last: int,
     ) -> list[tuple[int, uuid.UUID]]:
         """(event id, case id) of the events in [first, last] the subscription receives:
-        of a type it asked for, on a case its organisation and role may see, and not older
-        than the subscription itself."""
+        of a type it asked for, on a case its organisation and role may see, one they may
+        read (as the feed shows it to them), and not older than the subscription itself."""
         actor = Actor(
             org_id=subscription.organisation_id, org_slug=owner_slug, role=Role(subscription.role)
         )
@@ -469,6 +471,7 @@ class OutboxRepository:
                 Event.id <= last,
                 Event.at >= subscription.created_at,
                 visible_cases(actor),
+                visible_events(actor, workflows),
             )
         )
         if ALL_EVENTS not in subscription.event_types:

@@ -102,7 +102,7 @@ class TestExtensionAvailable:
         ):
             history.append(
                 session,
-                case_id=case.id,
+                case=case,
                 actor=council,
                 action=action,
                 from_state=None,
@@ -112,7 +112,7 @@ class TestExtensionAvailable:
             )
         history.append(
             session,
-            case_id=case.id,
+            case=case,
             actor=council,
             action="extend_deadline",
             from_state="council_review",

@@ -170,15 +170,21 @@ class TestHistories:
         self, chain: SeededChain
     ) -> None:
         actors = [(e["action"], e["actor"]["org"]) for e in chain.history(MILITARY)]
+        upload = "upload_document"
         assert actors == [
             ("create", "khanh-hoa"),
+            *[(upload, "khanh-hoa")] * 6,
             ("submit", "khanh-hoa"),
             ("accept", "hdqlc"),
+            (upload, "hdqlc"),
             ("record_site_visit", "hdqlc"),
+            (upload, "hdqlc"),
             ("propose_to_ministry", "hdqlc"),
             ("open_consultation", "mic"),
+            (upload, "mpi"),
+            ("answer_consultation", "mpi"),
         ]
-        site_visit = chain.history(MILITARY)[3]
+        site_visit = next(e for e in chain.history(MILITARY) if e["action"] == "record_site_visit")
         assert local_day(site_visit["at"]) == date(2023, 5, 4)
 
     def test_placeholder_documents_are_pdfs_titled_with_the_vietnamese_label(

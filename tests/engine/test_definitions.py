@@ -102,9 +102,14 @@ class TestEveryWorkflowFile:
     def test_every_document_type_named_exists(self, path: Path) -> None:
         data = raw(path)
         types = set(data["document_types"])
-        named = {d for t in data["transitions"] for d in t.get("documents", [])}
+        named = {
+            d
+            for t in data["transitions"]
+            for d in (*t.get("documents", []), *t.get("fresh_documents", []))
+        }
         if data.get("consultation"):
             named.add(data["consultation"]["opinion_document"])
+            named.update(data["consultation"].get("shared_documents", []))
         assert named
         assert named - types == set()
 
@@ -152,6 +157,19 @@ class TestTheDefaultWorkflow:
             assert spec is not None
             assert {"decision_number", "decision_date"} <= set(spec.fields)
             assert "pm_decision" in spec.documents
+
+    def test_each_site_visit_needs_minutes_uploaded_since_the_last_one(self) -> None:
+        workflow = load_file(DEFAULT_FILE, STEPS.catalog())
+        spec = workflow.transition("council_review", "record_site_visit")
+        assert spec is not None
+        assert spec.fresh_documents == ("site_visit_minutes",)
+        assert spec.documents == ()
+
+    def test_resubmit_needs_the_documents_the_supplement_request_named(self) -> None:
+        workflow = load_file(DEFAULT_FILE, STEPS.catalog())
+        spec = workflow.transition("supplement_requested", "resubmit")
+        assert spec is not None
+        assert spec.fresh_documents_requested_by == "request_supplement"
 
     def test_consultations_are_answered_within_ten_working_days(self) -> None:
         definition = load_file(DEFAULT_FILE, STEPS.catalog()).definition
@@ -258,6 +276,14 @@ def _unknown_opinion_document(d: dict[str, Any]) -> None:
     d["consultation"]["opinion_document"] = "ministry_letter"
 
 
+def _unknown_shared_document(d: dict[str, Any]) -> None:
+    d["consultation"]["shared_documents"].append("feasibility_study")
+
+
+def _opinions_shared(d: dict[str, Any]) -> None:
+    d["consultation"]["shared_documents"].append("ministry_opinion")
+
+
 def _unknown_guard(d: dict[str, Any]) -> None:
     transition(d, "close_consultation")["guards"] = ["everyone_happy"]
 
@@ -322,6 +348,38 @@ def _transition_from_terminal(d: dict[str, Any]) -> None:
     )
 
 
+def _unknown_fresh_document(d: dict[str, Any]) -> None:
+    transition(d, "record_site_visit")["fresh_documents"] = ["visit_photos"]
+
+
+def _fresh_letter(d: dict[str, Any]) -> None:
+    transition(d, "record_site_visit")["fresh_documents"] = ["intake_receipt"]
+
+
+def _fresh_and_plain_document(d: dict[str, Any]) -> None:
+    transition(d, "record_site_visit")["documents"] = ["site_visit_minutes"]
+
+
+def _fresh_document_not_uploadable_in_the_source(d: dict[str, Any]) -> None:
+    # The applicant uploads its proposal in draft and during a supplement, never in review.
+    transition(d, "record_site_visit")["fresh_documents"] = ["provincial_proposal"]
+
+
+def _requested_by_unknown_action(d: dict[str, Any]) -> None:
+    transition(d, "resubmit")["fresh_documents_requested_by"] = "ask_nicely"
+
+
+def _requested_by_an_action_that_does_not_lead_in(d: dict[str, Any]) -> None:
+    transition(d, "resubmit")["fresh_documents_requested_by"] = "accept"
+
+
+def _requested_by_an_action_that_names_no_documents(d: dict[str, Any]) -> None:
+    for t in d["transitions"]:
+        if t["action"] == "request_supplement":
+            t.pop("optional_fields")
+            t["effects"] = ["pause_clock"]
+
+
 def _unknown_initial(d: dict[str, Any]) -> None:
     d["initial"] = "prelude"
 
@@ -350,6 +408,18 @@ BROKEN: list[tuple[str, Edit, str, str]] = [
         "consultation.opinion_document",
         "ministry_letter",
     ),
+    (
+        "unknown shared document",
+        _unknown_shared_document,
+        "consultation.shared_documents",
+        "feasibility_study",
+    ),
+    (
+        "opinions shared with every consulted ministry",
+        _opinions_shared,
+        "consultation.shared_documents",
+        "never shared",
+    ),
     ("unknown guard", _unknown_guard, "(close_consultation).guards", "everyone_happy"),
     ("unknown effect", _unknown_effect, "(accept).effects", "send_fax"),
     ("unknown field", _unknown_field, "(decline).fields", "signature"),
@@ -365,6 +435,48 @@ BROKEN: list[tuple[str, Edit, str, str]] = [
         "duplicate trigger 'withdraw' from 'draft'",
     ),
     ("transition out of a terminal state", _transition_from_terminal, "(reopen).source", "term"),
+    (
+        "unknown fresh document",
+        _unknown_fresh_document,
+        "(record_site_visit).fresh_documents",
+        "unknown document type 'visit_photos'",
+    ),
+    (
+        "a letter as a fresh document",
+        _fresh_letter,
+        "(record_site_visit).fresh_documents",
+        "'intake_receipt' is a letter of the service",
+    ),
+    (
+        "a document both fresh and plain",
+        _fresh_and_plain_document,
+        "(record_site_visit).fresh_documents",
+        "in documents too",
+    ),
+    (
+        "a fresh document that cannot be uploaded in the source state",
+        _fresh_document_not_uploadable_in_the_source,
+        "(record_site_visit).fresh_documents",
+        "'provincial_proposal' cannot be uploaded in 'council_review'",
+    ),
+    (
+        "documents requested by an unknown action",
+        _requested_by_unknown_action,
+        "(resubmit).fresh_documents_requested_by",
+        "unknown action 'ask_nicely'",
+    ),
+    (
+        "documents requested by an action that does not lead in",
+        _requested_by_an_action_that_does_not_lead_in,
+        "(resubmit).fresh_documents_requested_by",
+        "'accept' never leads into supplement_requested",
+    ),
+    (
+        "documents requested by an action that names none",
+        _requested_by_an_action_that_names_no_documents,
+        "(resubmit).fresh_documents_requested_by",
+        "does not take the field 'supplement_documents'",
+    ),
     ("unknown initial state", _unknown_initial, "initial", "prelude"),
     ("unknown key", _unknown_key_in_state, "states.draft.deadline_days", ""),
 ]

@@ -11,13 +11,22 @@ import pytest
 from click.testing import CliRunner, Result
 from sqlalchemy import select, update
 
+from app.cases.models import Case
 from app.cli import main
 from app.context import AppContext
 from app.core.config import get_settings
 from app.history.chain import GENESIS, compute_hash
 from app.history.models import AuditEntry
 from tests.factories import Api
-from tests.history.test_chain import remove, reviewed_case, tamper
+from tests.history.test_chain import (
+    NEWEST,
+    rehash,
+    remove,
+    reviewed_case,
+    seq_of,
+    swap_contents,
+    tamper,
+)
 
 KEY = "test-audit-key-0123456789"
 
@@ -44,27 +53,11 @@ def audit(ctx: AppContext) -> Iterator[Audit]:
     return Audit(ctx)
 
 
-def swap_contents(ctx: AppContext, case_id: str, a: int, b: int) -> None:
-    """Exchange everything but the id and seq of two entries: the rows are reordered."""
-    table = AuditEntry.__table__
-    moved = [c for c in table.columns if c.name not in ("id", "seq", "case_id")]
-    with ctx.engine.begin() as conn:
-        rows = {
-            seq: conn.execute(
-                select(*moved).where(table.c.case_id == uuid.UUID(case_id), table.c.seq == seq)
-            ).one()
-            for seq in (a, b)
-        }
-        for seq, other in ((a, b), (b, a)):
-            conn.execute(
-                update(table)
-                .where(table.c.case_id == uuid.UUID(case_id), table.c.seq == seq)
-                .values(**dict(zip([c.name for c in moved], rows[other], strict=True)))
-            )
-
-
-def rewrite_whole_chain(ctx: AppContext, case_id: str, comment: str) -> None:
-    """What someone with write access could do: change an entry and recompute every hash."""
+def rewrite_whole_chain(
+    ctx: AppContext, case_id: str, comment: str, *, move_head: bool = True
+) -> None:
+    """What someone with write access could do: change an entry, recompute every hash and
+    (with `move_head`) move the case's recorded head to the new newest hash."""
     with ctx.engine.begin() as conn:
         conn.execute(
             update(AuditEntry.__table__)
@@ -84,6 +77,10 @@ def rewrite_whole_chain(ctx: AppContext, case_id: str, comment: str) -> None:
             entry.prev_hash = prev
             entry.hash = compute_hash(entry, prev)
             prev = entry.hash
+        if move_head:
+            session.execute(
+                update(Case.__table__).where(Case.id == uuid.UUID(case_id)).values(head_hash=prev)
+            )
         session.commit()
 
 
@@ -101,27 +98,43 @@ class TestVerifyAll:
         [
             pytest.param(lambda ctx, c: tamper(ctx, c, 3, {"comment": "sửa"}), 3, id="changed"),
             pytest.param(lambda ctx, c: remove(ctx, c, 3), 4, id="deleted"),
-            pytest.param(lambda ctx, c: remove(ctx, c, 5), None, id="last deleted"),
+            pytest.param(lambda ctx, c: remove(ctx, c, NEWEST), NEWEST, id="newest deleted"),
+            pytest.param(
+                lambda ctx, c: [remove(ctx, c, s) for s in (NEWEST, NEWEST - 1)],
+                NEWEST - 1,
+                id="two newest deleted",
+            ),
+            pytest.param(
+                lambda ctx, c: rehash(ctx, c, NEWEST, reason="khác"), NEWEST, id="newest rehashed"
+            ),
             pytest.param(lambda ctx, c: swap_contents(ctx, c, 2, 3), 2, id="reordered"),
-            pytest.param(lambda ctx, c: tamper(ctx, c, 4, {"actor_org": "mic"}), 4, id="actor"),
+            pytest.param(
+                lambda ctx, c: tamper(ctx, c, seq_of("accept"), {"actor_org": "mic"}),
+                seq_of("accept"),
+                id="actor",
+            ),
         ],
     )
     def test_one_damaged_row_is_named_by_case_and_seq(
-        self, api: Api, ctx: AppContext, audit: Audit, damage: Any, bad_seq: int | None
+        self, api: Api, ctx: AppContext, audit: Audit, damage: Any, bad_seq: int
     ) -> None:
         case = reviewed_case(api)
         untouched = api.create_case()
         damage(ctx, case["id"])
         result = audit.run("verify")
-        if bad_seq is None:
-            # Dropping the newest entry leaves a valid, shorter chain: only the signed
-            # heads (below) can tell.
-            assert result.exit_code == 0
-            return
         assert result.exit_code == 1, result.output
         assert f"BROKEN case {case['id']} at seq {bad_seq}" in result.output
         assert untouched["id"] not in result.output
         assert api.verify(case["id"])["first_bad_seq"] == bad_seq
+
+    def test_a_rewritten_chain_under_the_old_head_is_caught(
+        self, api: Api, ctx: AppContext, audit: Audit
+    ) -> None:
+        case = reviewed_case(api)
+        rewrite_whole_chain(ctx, case["id"], "không có gì", move_head=False)
+        result = audit.run("verify")
+        assert result.exit_code == 1
+        assert f"BROKEN case {case['id']} at seq {NEWEST}" in result.output
 
 
 class TestSignedHeads:
@@ -138,7 +151,7 @@ class TestSignedHeads:
         exported = self.export(audit, tmp_path)
         body = json.loads(exported.read_text())
         assert body["heads"] == [
-            {"case_id": case["id"], "seq": 5, "hash": api.history(case["id"])[-1]["hash"]}
+            {"case_id": case["id"], "seq": NEWEST, "hash": api.history(case["id"])[-1]["hash"]}
         ]
         api.advance(case["id"], "resubmit", "applicant")
         result = audit.run("verify-heads", str(exported))
@@ -151,20 +164,20 @@ class TestSignedHeads:
         case = reviewed_case(api)
         exported = self.export(audit, tmp_path)
         rewrite_whole_chain(ctx, case["id"], "không có gì")
-        assert audit.run("verify").exit_code == 0  # the chain alone cannot tell
+        assert audit.run("verify").exit_code == 0  # the chain and its head alone cannot tell
         result = audit.run("verify-heads", str(exported))
         assert result.exit_code == 1
-        assert f"BROKEN case {case['id']} at seq 5" in result.output
+        assert f"BROKEN case {case['id']} at seq {NEWEST}" in result.output
 
     def test_a_dropped_newest_entry_is_caught(
         self, api: Api, ctx: AppContext, audit: Audit, tmp_path: Path
     ) -> None:
         case = reviewed_case(api)
         exported = self.export(audit, tmp_path)
-        remove(ctx, case["id"], 5)
+        remove(ctx, case["id"], NEWEST)
         result = audit.run("verify-heads", str(exported))
         assert result.exit_code == 1
-        assert f"BROKEN case {case['id']} at seq 5" in result.output
+        assert f"BROKEN case {case['id']} at seq {NEWEST}" in result.output
 
     def test_an_altered_export_or_another_key_is_refused(
         self, api: Api, audit: Audit, tmp_path: Path

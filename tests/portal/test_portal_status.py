@@ -40,6 +40,7 @@ class TestPortalStatus:
             supplement_documents=["site_documents"],
         )
         clock.advance(days=14)
+        assert api.upload(case["id"], "site_documents").status_code == 201
         api.advance(case["id"], "resubmit", "applicant")
 
         body = portal(api, case["id"])

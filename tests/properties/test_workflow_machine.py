@@ -75,6 +75,7 @@ FieldChoice = Literal[
     "bad_due_date",
     "generated_supplement_document",
     "unknown_supplement_document",
+    "unuploadable_supplement_document",
 ]
 # Each bad input: the field it spoils, and whether the body still fits the request schema.
 BAD_INPUTS: dict[FieldChoice, tuple[str, bool]] = {
@@ -92,6 +93,7 @@ BAD_INPUTS: dict[FieldChoice, tuple[str, bool]] = {
     "bad_due_date": ("new_due_date", False),
     "generated_supplement_document": ("supplement_documents", True),
     "unknown_supplement_document": ("supplement_documents", True),
+    "unuploadable_supplement_document": ("supplement_documents", True),
 }
 FIELD_CHOICES: tuple[FieldChoice, ...] = (
     "valid",
@@ -341,7 +343,7 @@ class AdmissionMachine(RuleBasedStateMachine):
         self.check_outcome(response, expected)
         if expected.ok:
             assert consultation is not None
-            consultation.answered = True
+            self.model.answered(consultation)
 
     def check_outcome(self, response: Response, expected: Outcome) -> None:
         got = (response.status_code, None if expected.ok else response.json()["error"]["code"])
@@ -525,6 +527,7 @@ class AdmissionMachine(RuleBasedStateMachine):
             "bad_due_date": "next Friday",
             "generated_supplement_document": ["intake_receipt"],
             "unknown_supplement_document": ["passport"],
+            "unuploadable_supplement_document": ["council_proposal"],
         }
         return values[choice]
 

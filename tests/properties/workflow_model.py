@@ -36,6 +36,10 @@ class Transition:
     optional_fields: tuple[str, ...]
     guards: tuple[str, ...]
     effects: tuple[str, ...]
+    # Documents that must be new since the case entered the state or this action last fired.
+    fresh_documents: tuple[str, ...] = ()
+    # The action whose last `supplement_documents` must be uploaded after it.
+    requested_by: str | None = None
 
     @property
     def takes(self) -> frozenset[str]:
@@ -78,6 +82,8 @@ class WorkflowFile:
                 optional_fields=tuple(t.get("optional_fields", ())),
                 guards=tuple(t.get("guards", ())),
                 effects=tuple(t.get("effects", ())),
+                fresh_documents=tuple(t.get("fresh_documents", ())),
+                requested_by=t.get("fresh_documents_requested_by"),
             )
             for t in raw["transitions"]
         )
@@ -199,6 +205,15 @@ class Consultation:
         return self.answered or self.due_at < today
 
 
+@dataclass(frozen=True)
+class Fired:
+    """When (in the model's own count of changes) an action last succeeded, and with what."""
+
+    tick: int
+    to_state: str
+    body: Mapping[str, Any]
+
+
 def blank(value: Any) -> bool:
     return value is None or value == [] or (isinstance(value, str) and not value.strip())
 
@@ -213,6 +228,11 @@ class CaseModel:
     extended: bool = False
     consultations: list[Consultation] = field(default_factory=list)
     history: list[tuple[str, str | None, str]] = field(default_factory=list)
+    # A count of the case's changes, standing in for time: what happened after what.
+    tick: int = 0
+    entered_at: int = 0
+    uploaded_at: dict[str, int] = field(default_factory=dict)
+    fired: dict[str, Fired] = field(default_factory=dict)
 
     @classmethod
     def new(cls, workflow: WorkflowFile, owner: str) -> "CaseModel":
@@ -239,6 +259,7 @@ class CaseModel:
     def lacking(self, t: Transition, today: date) -> list[tuple[str, str]]:
         """What the case itself lacks for `t`, as (kind, name): documents, then unmet guards."""
         missing = [("document", doc) for doc in t.documents if doc not in self.documents]
+        missing += [("document", doc) for doc in self.not_new(t)]
         for guard in t.guards:
             if guard == "consultations_settled":
                 missing += [
@@ -249,6 +270,23 @@ class CaseModel:
             elif guard == "extension_available" and self.extended:
                 missing.append(("extension", t.action))
         return missing
+
+    def not_new(self, t: Transition) -> list[str]:
+        """`t`'s fresh documents not uploaded since their mark (or not at all)."""
+        wanted: list[tuple[str, int]] = []
+        if t.fresh_documents:
+            mark = self.entered_at
+            last = self.fired.get(t.action)
+            if last and last.to_state == self.state and last.tick >= self.entered_at:
+                mark = last.tick
+            wanted += [(doc, mark) for doc in t.fresh_documents]
+        if t.requested_by:
+            asked = self.fired.get(t.requested_by)
+            if asked and asked.to_state == self.state and asked.tick >= self.entered_at:
+                wanted += [
+                    (doc, asked.tick) for doc in asked.body.get("supplement_documents") or []
+                ]
+        return [doc for doc, mark in wanted if self.uploaded_at.get(doc, -1) <= mark]
 
     def allowed_actions(
         self, actor: Actor, today: date
@@ -326,6 +364,13 @@ class CaseModel:
                 return False
             if any(name not in types or types[name].generated for name in listed):
                 return False
+            # What it asks for must be uploadable where the request sends the case.
+            dest = self.destination(t)
+            if any(
+                types[name].upload_states is not None and dest not in types[name].upload_states
+                for name in listed
+            ):
+                return False
         return True
 
     def apply(self, t: Transition, body: Mapping[str, Any]) -> None:
@@ -340,6 +385,10 @@ class CaseModel:
             self.extended = False
         if dest != origin and self.workflow.remembers_origin(dest):
             self.return_state = origin
+        self.tick += 1
+        if dest != origin:
+            self.entered_at = self.tick
+        self.fired[t.action] = Fired(self.tick, dest, dict(body))
         if "close_consultations" in t.effects:
             for c in self.open_consultations():
                 c.closed = True
@@ -376,7 +425,10 @@ class CaseModel:
         return Outcome(201)
 
     def uploaded(self, actor: Actor, doc_type: str) -> None:
+        self.history.append(("upload_document", self.state, self.state))
         self.documents.add(doc_type)
+        self.tick += 1
+        self.uploaded_at[doc_type] = self.tick
         if doc_type == self.workflow.opinion_document:
             for c in self.open_consultations():
                 if c.ministry == actor.org:
@@ -400,3 +452,7 @@ class CaseModel:
         if consultation.closed or consultation.answered or not consultation.opinion:
             return refused(409, "not_allowed_in_state")
         return Outcome(200)
+
+    def answered(self, consultation: Consultation) -> None:
+        self.history.append(("answer_consultation", self.state, self.state))
+        consultation.answered = True

@@ -18,7 +18,7 @@ from httpx import Response
 from starlette.routing import Mount, WebSocketRoute
 
 from app.context import AppContext
-from tests.factories import pdf_bytes
+from tests.factories import SUBMIT_DOCUMENTS, pdf_bytes
 from tests.security.world import (
     ROLE_ACTORS,
     World,
@@ -240,8 +240,8 @@ MATRIX: dict[tuple[str, str], Rule] = {
         statuses(200), statuses(200, **SCOPED), case_path("/portal-status")
     ),
     ("GET", "/api/v1/cases/{case_id}/letters/{document_id}/verify"): Rule(
-        # A's intake receipt; on B no such letter exists.
-        statuses(200),
+        # A's intake receipt, not shared with a consulted ministry; on B no such letter exists.
+        statuses(200, consulted=404),
         statuses(404),
         letter_verify,
     ),
@@ -391,3 +391,61 @@ class TestTheMatrix:
         assert foreign.text.replace(case_id, "ID") == missing.text.replace(unknown, "ID"), (
             f"{method} {path}: a foreign case is told apart from a missing one"
         )
+
+
+# Within a case it sees, what each role reads (DESIGN §2): a consulted ministry (mpi) the
+# dossier, the Council's proposal and its own opinion, nothing of another ministry (mof);
+# every other role everything (viewers the list, not the content).
+CONSULTED_READS = {*SUBMIT_DOCUMENTS, "council_proposal"}
+
+
+def reads_document(role: str, document: dict[str, Any]) -> bool:
+    if role != "consulted":
+        return True
+    return document["doc_type"] in CONSULTED_READS or document["uploaded_by"] == "mpi"
+
+
+def mentions_mof(event: dict[str, Any]) -> bool:
+    return "mof" in (event["data"].get("ministry"), event["data"].get("uploaded_by"))
+
+
+class TestPerDocumentAndEvent:
+    def test_every_role_lists_and_downloads_exactly_the_documents_it_may_read(
+        self, world: World
+    ) -> None:
+        client, case_id = world.api.client, world.own_case
+        everything = world.api.documents(case_id, "council")
+        assert {d["doc_type"] for d in everything} >= {"appraisal_report", "ministry_opinion"}
+        for role in ROLES:
+            headers = {"Authorization": f"Bearer {world.token(role)}"}
+            listed = client.get(f"/api/v1/cases/{case_id}/documents", headers=headers)
+            assert listed.status_code == 200, listed.text
+            expected = {d["id"] for d in everything if reads_document(role, d)}
+            assert {d["id"] for d in listed.json()["items"]} == expected, role
+            for document in everything:
+                path = f"/api/v1/cases/{case_id}/documents/{document['id']}/content"
+                response = client.get(path, headers=headers)
+                # Viewers read summaries, never content.
+                readable = 200 if reads_document(role, document) else 404
+                status = 403 if role == "viewer" else readable
+                where = f"{role} reading {document['doc_type']} of {document['uploaded_by']}"
+                assert response.status_code == status, where
+
+    def test_no_role_but_those_that_see_everything_reads_another_ministrys_events(
+        self, world: World
+    ) -> None:
+        for role in ROLES:
+            response = world.api.client.get(
+                "/api/v1/events", headers={"Authorization": f"Bearer {world.token(role)}"}
+            )
+            assert response.status_code == 200, response.text
+            events = [e for e in response.json()["items"] if e["case_id"] == world.own_case]
+            about_mof = [e for e in events if mentions_mof(e)]
+            if role == "consulted":
+                assert about_mof == [], role
+                assert {e["data"]["doc_type"] for e in events if "doc_type" in e["data"]} == {
+                    *CONSULTED_READS,
+                    "ministry_opinion",
+                }
+            else:
+                assert [e["type"] for e in about_mof] == ["document.uploaded"], role

@@ -50,9 +50,10 @@ def stored_files(ctx: AppContext) -> set[Path]:
 
 @dataclass
 class World:
-    """Two applicants' cases: A (hau-giang, in consultation with mpi and mof; mpi answered)
-    and B (tien-giang, a draft). Each role's "own" case is A, its "foreign" one is B: an
-    applicant or a consulted ministry must not see B, the other roles see both."""
+    """Two applicants' cases: A (hau-giang, appraised by the Ministry, in consultation with
+    mpi and mof; mpi answered, mof filed its opinion) and B (tien-giang, a draft). Each
+    role's "own" case is A, its "foreign" one is B: an applicant or a consulted ministry
+    must not see B, the other roles see both."""
 
     api: Api
     own_case: str
@@ -73,10 +74,14 @@ class World:
 
 
 def build_world(api: Api, ctx: AppContext) -> World:
-    own = api.case_in_consultation(("mpi", "mof"))
+    appraised = api.case_in_ministry_appraisal()
+    assert api.upload(appraised["id"], "appraisal_report", "ministry").status_code == 201
+    own = api.advance(appraised["id"], "open_consultation", "ministry", ministries=["mpi", "mof"])
     mpi = next(c for c in api.consultations(own["id"]) if c["ministry"] == "mpi")
     assert api.upload(own["id"], "ministry_opinion", "mpi").status_code == 201
     assert api.answer(own["id"], mpi["id"], "mpi").status_code == 200
+    # mof has filed its opinion but not answered yet.
+    assert api.upload(own["id"], "ministry_opinion", "mof").status_code == 201
     foreign = api.create_case("other_applicant", province="Tiền Giang")
     assert api.upload(foreign["id"], "provincial_proposal", "other_applicant").status_code == 201
     own_doc = next(d for d in api.documents(own["id"]) if d["doc_type"] == "provincial_proposal")

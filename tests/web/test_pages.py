@@ -132,5 +132,25 @@ class TestPages:
         assert fragment.status_code == 200
         assert "<html" not in fragment.text
 
+    def test_the_timeline_shows_uploads_and_answers_each_ministry_only_its_own(
+        self, api: Api
+    ) -> None:
+        case = api.case_in_consultation(("mpi", "mof"))
+        for who, verdict in (("mpi", "agree"), ("mof", "disagree")):
+            assert api.upload(case["id"], "ministry_opinion", who).status_code == 201
+            (mine,) = api.consultations(case["id"], who)
+            assert api.answer(case["id"], mine["id"], who, verdict).status_code == 200
+        signed_in(api, "ministry")
+        page = api.client.get(f"/cases/{case['id']}").text
+        assert "Tải lên tài liệu" in page
+        assert 'class="doc-type" data-doc-type="ministry_opinion"' in page
+        assert 'data-verdict="agree"' in page
+        assert 'data-verdict="disagree"' in page
+        signed_in(api, "mpi")
+        page = api.client.get(f"/cases/{case['id']}").text
+        assert 'data-verdict="agree"' in page
+        assert 'data-verdict="disagree"' not in page
+        assert "mof (" not in page
+
     def test_fragments_need_a_session(self, api: Api) -> None:
         assert api.client.get("/fragments/board").status_code == 401

@@ -32,7 +32,7 @@ def _read(ctx: AppContext, actor: Actor, cursor: int) -> list[EventOut]:
     with unit_of_work(ctx.engine, write=False) as session:
         return [
             EventOut(id=e.id, type=e.type, case_id=e.case_id, at=e.at, data=e.data)
-            for e in EventRepository(session).after(actor, cursor, PAGE)
+            for e in EventRepository(session).after(actor, ctx.workflows, cursor, PAGE)
         ]
 
 

@@ -5,7 +5,6 @@ from fastapi import APIRouter
 from app import access
 from app.api.deps import Context, CurrentActor, DbSession
 from app.history import service
-from app.history.repository import HistoryRepository
 from app.history.schemas import ActorRef, HistoryEntryOut, HistoryOut, VerificationOut
 
 router = APIRouter(prefix="/api/v1/cases/{case_id}/history", tags=["history"])
@@ -15,8 +14,10 @@ router = APIRouter(prefix="/api/v1/cases/{case_id}/history", tags=["history"])
 def read_history(
     case_id: uuid.UUID, session: DbSession, ctx: Context, actor: CurrentActor
 ) -> HistoryOut:
-    """Every recorded step of the case, oldest first, with its hash chain."""
-    access.load(session, ctx, actor, case_id)
+    """Every recorded step of the case, oldest first, with its hash chain.
+
+    A consulted ministry does not see the other ministries' entries, nor their names."""
+    record = access.load(session, ctx, actor, case_id)
     return HistoryOut(
         items=[
             HistoryEntryOut(
@@ -31,8 +32,9 @@ def read_history(
                 fields=e.fields or {},
                 prev_hash=e.prev_hash,
                 hash=e.hash,
+                redacted=e.redacted,
             )
-            for e in HistoryRepository(session).for_case(case_id)
+            for e in service.for_reader(session, actor, record.workflow, case_id)
         ]
     )
 
@@ -41,9 +43,10 @@ def read_history(
 def verify_history(
     case_id: uuid.UUID, session: DbSession, ctx: Context, actor: CurrentActor
 ) -> VerificationOut:
-    """Recompute the case's hash chain and report the first entry that does not verify."""
-    access.load(session, ctx, actor, case_id)
-    result = service.verify(session, case_id)
+    """Recompute the case's hash chain, compare it with the head the case records, and report
+    the first entry that does not verify (a changed, reordered or missing one, newest included)."""
+    record = access.load(session, ctx, actor, case_id)
+    result = service.verify(session, record.case)
     return VerificationOut(
         valid=result.valid, entries=result.entries, first_bad_seq=result.first_bad_seq
     )

@@ -23,10 +23,9 @@ def read_diagram(
     current: Annotated[str | None, Query(description="A state to mark as current.")] = None,
 ) -> Response:
     """The workflow version's state diagram as SVG, generated from its file."""
-    try:
-        workflow = ctx.workflows.get(key, version)
-    except KeyError:
-        raise NotFound(f"no workflow {key!r} version {version}") from None
+    workflow = ctx.workflows.find(key, version)
+    if workflow is None:
+        raise NotFound(f"no workflow {key!r} version {version}")
     if current is not None and current not in workflow.definition.states:
         raise InvalidInput(f"unknown state {current!r}", {"current": "unknown state"})
     svg = render_svg(workflow.definition, lang, current)

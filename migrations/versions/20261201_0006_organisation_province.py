@@ -1,8 +1,8 @@
 """organisation province; cases' folded province for the province filter
 
-Revision ID: 0005
-Revises: 0004
-Create Date: 2026-12-02 09:00:00
+Revision ID: 0006
+Revises: 0005
+Create Date: 2026-11-24 09:00:00
 
 Organisations of kind `province` take the province of their oldest case, so that existing
 applicants keep filing under the name they used; `cases.province_key` is filled from
@@ -15,8 +15,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0005"
-down_revision: str | None = "0004"
+revision: str = "0006"
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

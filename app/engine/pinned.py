@@ -1,0 +1,57 @@
+"""Whether every workflow version that cases are pinned to is loaded.
+
+A case keeps the workflow version it started with, so that version's file must stay loaded
+for as long as the case exists. A version goes missing when a deployment drops or renames its
+file, or, while the service runs, when another process sharing the database (a newer
+deployment, an import, a migration of running cases) writes cases pinned to a version this
+process never loaded. The service refuses to start in that state, and `/readyz` reports it.
+"""
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from app.core.errors import ServiceFault
+from app.engine.loader import WorkflowRegistry
+
+
+@dataclass(frozen=True)
+class UnloadedVersion:
+    """A (workflow key, version) that `cases` cases use and that is not loaded."""
+
+    key: str
+    version: int
+    cases: int
+
+    def describe(self) -> str:
+        used_by = "1 case" if self.cases == 1 else f"{self.cases} cases"
+        return (
+            f"workflow {self.key!r} version {self.version} is used by {used_by} "
+            f"but is not loaded (no file {self.key}.v{self.version}.yaml)"
+        )
+
+
+class UnloadedWorkflows(ServiceFault):
+    """Cases in the database use workflow versions that are not loaded."""
+
+    def __init__(self, problems: list[UnloadedVersion], workflows_dir: str) -> None:
+        self.problems = problems
+        listed = "; ".join(p.describe() for p in problems)
+        super().__init__(
+            f"{listed}. Deploy the missing file(s) into {workflows_dir}: a workflow version "
+            "must stay loaded as long as a case uses it."
+        )
+
+
+def unloaded_versions(
+    in_use: Iterable[tuple[str, int]],
+    registry: WorkflowRegistry,
+    count: Callable[[str, int], int],
+) -> list[UnloadedVersion]:
+    """Of the (key, version) pairs cases use, those not in `registry`, in key and version
+    order, each with its number of cases (`count` is asked only about these: counting every
+    version would read every case)."""
+    return [
+        UnloadedVersion(key, version, count(key, version))
+        for key, version in sorted(set(in_use))
+        if registry.find(key, version) is None
+    ]

@@ -1,0 +1,10 @@
+"""Names of the history entries the service records besides the workflow's own actions."""
+
+CREATE = "create"
+EDIT = "edit"
+UPLOAD_DOCUMENT = "upload_document"
+ANSWER_CONSULTATION = "answer_consultation"
+
+# Entries that record what the case holds (a document, an answer) rather than a step of its
+# workflow: they leave the state as it was and say nothing of who holds the dossier.
+RECORDS = frozenset({UPLOAD_DOCUMENT, ANSWER_CONSULTATION})
