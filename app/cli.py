@@ -444,7 +444,10 @@ def import_cases(file: Path, dry_run: bool) -> None:
     from app.bulk.service import import_cases as run_import
 
     ctx = build_context(get_settings())
-    report = run_import(ctx, file, dry_run=dry_run, progress=progress.for_stream())
+    try:
+        report = run_import(ctx, file, dry_run=dry_run, progress=progress.for_stream())
+    except AdmissionError as exc:
+        _fail(exc.message)
     if not report.valid:
         for problem in report.problems:
             click.echo(str(problem))

@@ -1,7 +1,7 @@
 """Bulk import and export of the register: rows per second at N rows, and peak memory.
 
     python bench/bulk_bench.py 100000 1000000
-    python bench/bulk_bench.py 100000 --postgres postgresql://user@host/scratch_db
+    python bench/bulk_bench.py 100000 --postgres postgresql://user@host/scratch_db [--no-sqlite]
 
 Each N gets a fresh database (a scratch SQLite file; with --postgres, the given database's
 `public` schema is dropped and rebuilt, so give it a throw-away one) and a CSV of N rows
@@ -116,12 +116,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("sizes", nargs="*", type=int, help="numbers of rows, e.g. 100000 1000000")
     parser.add_argument("--postgres", help="a scratch PostgreSQL database URL (its data is lost)")
+    parser.add_argument("--no-sqlite", action="store_true", help="only the PostgreSQL runs")
     parser.add_argument("--child", nargs=2, metavar=("URL", "N"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         print(json.dumps(run_one(args.child[0], int(args.child[1]))))
         return
-    backends = [("sqlite", None)] + ([("postgresql", args.postgres)] if args.postgres else [])
+    backends = [] if args.no_sqlite else [("sqlite", None)]
+    backends += [("postgresql", args.postgres)] if args.postgres else []
     print(
         f"{'backend':<11} {'rows':>9} {'import s':>9} {'cpu s':>7} {'rows/s':>8} {'re-run s':>9}"
         f" {'export s':>9} {'cpu s':>7} {'rows/s':>8} {'peak RSS MB':>12}"

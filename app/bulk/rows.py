@@ -6,6 +6,7 @@ repository's question, asked a chunk of rows at a time.
 """
 
 import uuid
+from array import array
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, tzinfo
@@ -99,6 +100,12 @@ class Header:
         self.positions = positions
         self.width = len(positions)
 
+    def cells(self, values: list[str]) -> dict[str, str]:
+        """The row's values by column, stripped; `id` is "" when the file has no such column."""
+        cell = {name: values[i].strip() for name, i in self.positions.items()}
+        cell.setdefault(ID, "")
+        return cell
+
     @classmethod
     def parse(cls, names: list[str]) -> "tuple[Header | None, list[Problem]]":
         cleaned = [name.strip().lower() for name in names]
@@ -156,8 +163,9 @@ class _WorkflowFacts:
 class RowReader:
     """Reads rows into `ImportRow`s, reporting every problem of each row.
 
-    With `track_duplicates`, it remembers each code and id it has read (one small entry per
-    row: the only state that grows with the file) to refuse a second row with the same one.
+    With `track_duplicates`, it keeps a 64-bit hash of each code and id it reads (8 bytes a
+    row each: the only state that grows with the file); `repeated_keys` then gives those seen
+    twice, for `Repeats` to find the rows that repeat a code or an id.
     """
 
     def __init__(
@@ -176,8 +184,8 @@ class RowReader:
         self.now = now
         self.zone = zone
         self.track_duplicates = track_duplicates
-        self.codes: dict[str, int] = {}
-        self.ids: dict[int, int] = {}
+        self.code_keys = array("q")
+        self.id_keys = array("q")
         self._facts: dict[tuple[str, int], _WorkflowFacts] = {}
         self._due: dict[tuple[date, int], date] = {}
 
@@ -187,14 +195,13 @@ class RowReader:
         if len(values) != header.width:
             reason = f"has {len(values)} values, the header {header.width}"
             return None, [Problem(row, "(row)", reason)]
-        at = header.positions
-        cell = {name: values[i].strip() for name, i in at.items()}
+        cell = header.cells(values)
         problems: list[Problem] = []
 
         def bad(column: str, reason: str) -> None:
             problems.append(Problem(row, column, reason))
 
-        case_id = self._id(cell, row, bad)
+        case_id = self._id(cell, bad)
         applicant = self._applicant(cell["applicant_org"], bad)
         name = self._text(cell, "applicant_name", bad, required=True)
         address = self._text(cell, "address", bad)
@@ -211,7 +218,7 @@ class RowReader:
             if state not in workflow.definition.states:
                 bad("state", f"{state!r} is not a state of {workflow.key} v{workflow.version}")
                 state = None
-        code = self._code(cell["code"], state, facts, row, bad)
+        code = self._code(cell["code"], state, facts, bad)
         since = self._state_since(cell["state_since"], bad)
         due = self._due_at(cell["due_at"], state, facts, since, bad)
 
@@ -246,24 +253,18 @@ class RowReader:
             [],
         )
 
-    def _id(self, cell: dict[str, str], row: int, bad: Bad) -> uuid.UUID | None:
-        """The row's case id: its `id`, or one derived from its values, so that a row without
-        an id (a draft has no code either) is recognised when the file is imported again."""
-        value = cell.get(ID, "")
-        if value:
-            try:
-                case_id = uuid.UUID(value)
-            except ValueError:
-                bad(ID, f"{value!r} is not a case id (a UUID)")
-                return None
-            again = "the same id as row {}"
-        else:
-            case_id = uuid.uuid5(ROW_NAMESPACE, "\x1f".join(cell[c] for c in COLUMNS))
-            again = "the same values as row {} (give each row an id or a code)"
-        if self.track_duplicates:
-            first = self.ids.setdefault(case_id.int, row)
-            if first != row:
-                bad(ID, again.format(first))
+    def repeated_keys(self) -> tuple[set[int], set[int]]:
+        """The hashes of codes and of ids read more than once (then forgets them all)."""
+        codes, ids = _repeated(self.code_keys), _repeated(self.id_keys)
+        self.code_keys, self.id_keys = array("q"), array("q")
+        return codes, ids
+
+    def _id(self, cell: dict[str, str], bad: Bad) -> uuid.UUID | None:
+        case_id, _ = case_id_of(cell)
+        if case_id is None:
+            bad(ID, f"{cell[ID]!r} is not a case id (a UUID)")
+        elif self.track_duplicates:
+            self.id_keys.append(hash(case_id))
         return case_id
 
     def _applicant(self, slug: str, bad: Bad) -> Applicant | None:
@@ -337,7 +338,7 @@ class RowReader:
         return facts
 
     def _code(
-        self, code: str, state: str | None, facts: _WorkflowFacts | None, row: int, bad: Bad
+        self, code: str, state: str | None, facts: _WorkflowFacts | None, bad: Bad
     ) -> str | None:
         if not code:
             if state is not None and facts is not None and state not in facts.codeless:
@@ -346,9 +347,7 @@ class RowReader:
         if len(code) > MAX_LENGTH["code"]:
             bad("code", f"longer than {MAX_LENGTH['code']} characters")
         if self.track_duplicates:
-            first = self.codes.setdefault(code, row)
-            if first != row:
-                bad("code", f"the same code as row {first}")
+            self.code_keys.append(hash(code))
         return code
 
     def _state_since(self, value: str, bad: Bad) -> datetime | None:
@@ -385,6 +384,56 @@ class RowReader:
         if due is None:
             due = self._due[start, days] = self.calendar.add_working_days(start, days)
         return due
+
+
+def case_id_of(cell: dict[str, str]) -> tuple[uuid.UUID | None, bool]:
+    """The row's case id (None if its `id` is not one), and whether the row gave it: rows
+    without an id get one derived from their values, so that a row (a draft has no code
+    either) is recognised when the file is imported again."""
+    if cell[ID]:
+        try:
+            return uuid.UUID(cell[ID]), True
+        except ValueError:
+            return None, True
+    return uuid.uuid5(ROW_NAMESPACE, "\x1f".join(cell[c] for c in COLUMNS)), False
+
+
+def _repeated(keys: "array[int]") -> set[int]:
+    ordered = sorted(keys)
+    return {a for a, b in zip(ordered, ordered[1:], strict=False) if a == b}
+
+
+class Repeats:
+    """Finds, in a second reading of a file, the rows that repeat an earlier row's code or
+    id, from the hashes the first reading saw twice (only those rows' keys are kept)."""
+
+    def __init__(self, codes: set[int], ids: set[int]) -> None:
+        self.codes = codes
+        self.ids = ids
+        self.first_code: dict[str, int] = {}
+        self.first_id: dict[uuid.UUID, int] = {}
+
+    def check(self, header: Header, values: list[str], row: int) -> list[Problem]:
+        if len(values) != header.width:
+            return []
+        cell = header.cells(values)
+        problems = []
+        case_id, given = case_id_of(cell)
+        if case_id is not None and hash(case_id) in self.ids:
+            first = self.first_id.setdefault(case_id, row)
+            if first != row:
+                reason = (
+                    f"the same id as row {first}"
+                    if given
+                    else f"the same values as row {first} (give each row an id or a code)"
+                )
+                problems.append(Problem(row, ID, reason))
+        code = cell["code"]
+        if code and hash(code) in self.codes:
+            first = self.first_code.setdefault(code, row)
+            if first != row:
+                problems.append(Problem(row, "code", f"the same code as row {first}"))
+        return problems
 
 
 def _moment(value: str, zone: tzinfo) -> datetime | None:

@@ -26,11 +26,11 @@ from typing import Any, BinaryIO, Protocol, TextIO
 from sqlalchemy.orm import Session
 
 from app.bulk.repository import BulkRepository, ExportFilters
-from app.bulk.rows import EXPORT_COLUMNS, Header, ImportRow, Problem, RowReader
+from app.bulk.rows import EXPORT_COLUMNS, Header, ImportRow, Problem, Repeats, RowReader
 from app.cases.models import SEARCHABLE
 from app.context import AppContext
 from app.core.db import unit_of_work
-from app.core.errors import InvalidInput
+from app.core.errors import Conflict, InvalidInput
 from app.core.text import fold
 from app.engine.roles import Role
 from app.events.service import emit_many
@@ -158,7 +158,8 @@ class _Import:
         )
 
     def check(self, report: ImportReport) -> None:
-        """First pass: every row's problems; nothing kept per row but its code and id."""
+        """First pass: every row's problems; of each row, only hashes of its code and id are
+        kept. Rows that repeat a code or id are found by a second reading, if there are any."""
         reader = self.reader(track_duplicates=True)
         bar = self.progress("checking", _count_lines(self.path))
         try:
@@ -178,10 +179,33 @@ class _Import:
         except _FileProblem as exc:
             report.bad_rows += 1
             report.add([exc.problem])
+            return
         finally:
             bar.close()
         if report.rows == 0 and report.valid:
             report.add([Problem(2, "(file)", "no rows under the header")])
+        codes, ids = reader.repeated_keys()
+        if codes or ids:
+            self._repeats(header, Repeats(codes, ids), report)
+
+    def _repeats(self, header: Header, repeats: Repeats, report: ImportReport) -> None:
+        """The rows that repeat an earlier row's code or id, merged into the report by row."""
+        plain = self.reader(track_duplicates=False)
+        found: list[Problem] = []
+        records = _records(self.path)
+        next(records)
+        for row, values in records:
+            problems = repeats.check(header, values, row)
+            if not problems:
+                continue
+            report.problem_count += len(problems)
+            found.extend(problems[: MAX_PROBLEMS - len(found)])
+            _, own = plain.read(header, values, row)
+            if not own:
+                report.bad_rows += 1
+        # Both lists hold their first problems by row: so does their merge. (Stable: a row's
+        # own problems stay before its repeats.)
+        report.problems = sorted(report.problems + found, key=lambda p: p.row)[:MAX_PROBLEMS]
 
     @staticmethod
     def _header(records: Iterator[tuple[int, list[str]]], report: ImportReport) -> Header | None:
@@ -197,12 +221,16 @@ class _Import:
         """Second pass: the rows again, as cases (the first pass found them all valid)."""
         reader = self.reader(track_duplicates=False)
         records = _records(self.path)
-        first = next(records)
-        header, _ = Header.parse(first[1])
-        assert header is not None
+        header, _ = Header.parse(next(records)[1])
+        assert header is not None  # the first pass read the same header
         for row, values in records:
             parsed, problems = reader.read(header, values, row)
-            assert parsed is not None, problems
+            if parsed is None:
+                raise Conflict(
+                    f"row {row} changed since the file was checked; nothing more was imported"
+                    " (run the import again: the rows already imported are skipped)",
+                    {"row": row, "problems": [str(p) for p in problems]},
+                )
             yield parsed
 
     def write(self, report: ImportReport) -> None:
@@ -230,6 +258,9 @@ class _Import:
             report.skipped += len(chunk) - len(fresh)
             report.imported += len(fresh)
             if fresh and not report.dry_run:
+                # In id order: each index keyed by case id is then written front to back
+                # within the chunk, not at random places.
+                fresh.sort(key=lambda r: r.id.bytes)
                 self._insert(session, repo, fresh)
 
     def _insert(self, session: Session, repo: BulkRepository, fresh: list[ImportRow]) -> None:

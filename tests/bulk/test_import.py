@@ -5,6 +5,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from app.bulk.rows import Problem
 from app.bulk.service import import_cases
 from app.context import AppContext
 from app.core.db import unit_of_work
@@ -193,13 +194,34 @@ class TestABadFile:
         assert (report.imported, report.skipped) == (0, 0)
         assert counts(ctx) == before
 
+    def test_a_repeated_id_or_code_names_the_first_row_and_a_bad_row_counts_once(
+        self, api: Api, ctx: AppContext, clock: Clock, write: Any
+    ) -> None:
+        given = "3b0c5d0e-8f1a-4d7e-9c3b-1a2b3c4d5e6f"
+        rows = [
+            {**row(code="B-1", state="member"), "id": given},
+            {**row(code="B-2", state="member"), "id": "8d1f0c34-2b6e-4f0a-9d57-0c1e2f3a4b5c"},
+            {**row(code="B-2", state="member", unit_kind="castle"), "id": given},
+        ]
+        report = import_cases(ctx, write(rows, columns=["id", *COLUMNS]))
+        assert [str(p) for p in report.problems] == [
+            "row 4, column unit_kind: 'castle' is not one of concentrated_it_zone,"
+            " digital_technology_zone, ict_centre, software_park",
+            "row 4, column id: the same id as row 2",
+            "row 4, column code: the same code as row 3",
+        ]
+        assert (report.problem_count, report.bad_rows) == (3, 1)
+
     def test_only_the_first_50_problems_are_listed_but_all_are_counted(
         self, api: Api, ctx: AppContext, clock: Clock, write: Any
     ) -> None:
-        rows = [row(code=f"A-{i}", unit_kind="castle") for i in range(60)]
+        rows = [row(code=f"A-{i}", unit_kind="castle") for i in range(40)]
+        rows += [row(code="A-1", state="member", address=f"số {i}") for i in range(20)]
         report = import_cases(ctx, write(rows))
         assert len(report.problems) == 50
-        assert report.problem_count == report.bad_rows == 60
+        assert [p.row for p in report.problems] == sorted(p.row for p in report.problems)
+        assert report.problems[40] == Problem(42, "code", "the same code as row 3")
+        assert (report.problem_count, report.bad_rows) == (60, 60)
         assert counts(ctx)["cases"] == 0
 
     def test_a_header_without_a_column_is_refused(

@@ -98,7 +98,7 @@ class TestMigrationOfExistingData:
         self, backend: Settings, tmp_path: Path
     ) -> None:
         name = f"admission_province_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
-        settings = sibling_database(backend, tmp_path, name, revision="0004")
+        settings = sibling_database(backend, tmp_path, name, revision="0005")
         engine = create_db_engine(settings)
         old, new = datetime(2024, 1, 1, tzinfo=UTC), datetime(2025, 1, 1, tzinfo=UTC)
         with engine.begin() as connection:
@@ -111,7 +111,7 @@ class TestMigrationOfExistingData:
                 ),
                 {"at": old},
             )
-            # The cases table as revision 0004 has it (the models are at the newest revision).
+            # The cases table as revision 0005 has it (the models are at the newest revision).
             cases = table(
                 "cases",
                 *(column(n) for n in ("workflow_key", "applicant_name", "unit_kind")),
