@@ -175,6 +175,7 @@ class Player:
             actor,
             record.case.id,
             consultation.id,
+            record.case.version,
             AnswerRequest(verdict=step.verdict, comment=step.comment),
         )
 
