@@ -130,6 +130,7 @@ class TestConcurrentTransitions:
         assert api.read(case["id"])["version"] == case["version"] + 1
         assert [e["action"] for e in assert_chain_intact(api, case["id"])] == [
             "create",
+            *["upload_document"] * len(SUBMIT_DOCUMENTS),
             "submit",
             "accept",
         ]
