@@ -91,12 +91,14 @@ class Api:
         who: str = "applicant",
         content: bytes | None = None,
         filename: str = "file.pdf",
+        version: int | None = None,
     ) -> Response:
+        """Upload a file; with `version`, sent as `If-Match` (uploads may leave it out)."""
         return self.client.post(
             f"/api/v1/cases/{case_id}/documents",
             data={"doc_type": doc_type},
             files={"file": (filename, content if content is not None else pdf_bytes(doc_type))},
-            headers=self.headers(who),
+            headers=self.headers(who, version),
         )
 
     def fire(
@@ -208,12 +210,25 @@ class Api:
         return response.json()["items"]
 
     def answer(
-        self, case_id: str, consultation_id: str, who: str, verdict: str = "agree", **fields: Any
+        self,
+        case_id: str,
+        consultation_id: str,
+        who: str,
+        verdict: str = "agree",
+        *,
+        version: int | None = None,
+        if_match: bool = True,
+        **fields: Any,
     ) -> Response:
+        """Answer a consultation with `If-Match` (the case's current version unless given;
+        none at all with `if_match=False`)."""
+        if if_match and version is None:
+            # Read by the Council, who sees every case: the version is the same for all.
+            version = self.read(case_id, "council")["version"]
         return self.client.post(
             f"/api/v1/cases/{case_id}/consultations/{consultation_id}/answer",
             json={"verdict": verdict, **fields},
-            headers=self.headers(who),
+            headers=self.headers(who, version if if_match else None),
         )
 
     def pipeline(self, who: str = "council", if_none_match: str | None = None) -> Response:

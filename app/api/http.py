@@ -1,6 +1,12 @@
 """Small HTTP helpers shared by endpoints: entity tags and preconditions."""
 
+from typing import Annotated
+
+from fastapi import Header
+
 from app.core.errors import PreconditionRequired, VersionMismatch
+
+IfMatch = Annotated[str | None, Header(description='The case version read, as `"<version>"`.')]
 
 
 def etag(version: int) -> str:
@@ -18,3 +24,10 @@ def version_from_if_match(header: str | None) -> int:
     if not value.isdigit():
         raise VersionMismatch(f"If-Match {header!r} is not a case version", {"if_match": header})
     return int(value)
+
+
+def optional_version_from_if_match(header: str | None) -> int | None:
+    """As `version_from_if_match`, where the header may be left out (None then)."""
+    if header is None or not header.strip():
+        return None
+    return version_from_if_match(header)

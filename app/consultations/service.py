@@ -1,6 +1,7 @@
 """Consultations: the Ministry asks other ministries for their opinion, each answers once."""
 
 import uuid
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy.orm import Session
@@ -74,16 +75,25 @@ def list_for_case(
     return ConsultationRepository(session).for_case(case_id, ministry_org_id=only)
 
 
+@dataclass(frozen=True)
+class Answered:
+    consultation: Consultation
+    ministry: str
+    # The case's version after the answer (what the case read shows has changed).
+    case_version: int
+
+
 def answer(
     session: Session,
     ctx: AppContext,
     actor: Actor,
     case_id: uuid.UUID,
     consultation_id: uuid.UUID,
+    expected_version: int,
     data: AnswerRequest,
-) -> tuple[Consultation, str]:
-    """Record the ministry's verdict, with its history entry and its event."""
-    # Held until commit: two ministries answering at once append to the chain in turn.
+) -> Answered:
+    """Record the ministry's verdict: its history entry, the case's next version, its event."""
+    # Held until commit: of two answers sent from one version, the second is told it is stale.
     record = access.load(session, ctx, actor, case_id, lock=True)
     case = record.case
     consultation = ConsultationRepository(session).get(case_id, consultation_id)
@@ -93,6 +103,7 @@ def answer(
         raise NotFound("no such consultation")
     if actor.role is not Role.CONSULTED:
         raise Forbidden("only the consulted ministry answers its consultation")
+    access.check_version(case, expected_version)
     if consultation.closed_at is not None:
         raise ActionNotAllowedNow(
             "the consultation is closed", {"closed_at": str(consultation.closed_at)}
@@ -130,7 +141,8 @@ def answer(
             "opinion_document_id": str(opinion.id),
         },
     )
-    session.flush()
+    # The answer changes what the case lacks (`close_consultation`): its next version.
+    access.save(session, case, now)
     emit(
         session,
         "consultation.answered",
@@ -139,7 +151,8 @@ def answer(
             "consultation_id": str(consultation.id),
             "ministry": actor.org_slug,
             "verdict": data.verdict.value,
+            "version": case.version,
         },
         at=now,
     )
-    return consultation, actor.org_slug
+    return Answered(consultation, actor.org_slug, case.version)

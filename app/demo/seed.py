@@ -187,6 +187,7 @@ class Player:
             actor,
             record.case.id,
             consultation.id,
+            record.case.version,
             AnswerRequest(verdict=step.verdict, comment=step.comment),
         )
 

@@ -1,6 +1,7 @@
 """Documents of a case: who may upload which type when, superseding, and reading them back."""
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -34,6 +35,7 @@ def check_may_upload_now(
 
     A role that uploads nothing in this workflow is forbidden (403); one whose documents
     belong to other states is refused for the state (409), as `store_upload` would.
+    (`If-Match` waits for the form: a malformed request is told so first, as a JSON one is.)
     """
     record = access.load(session, ctx, actor, case_id)
     state = record.case.state
@@ -51,26 +53,50 @@ def check_may_upload_now(
         )
 
 
-def store_upload(
-    session: Session, ctx: AppContext, actor: Actor, case_id: uuid.UUID, upload: ParsedUpload
-) -> Document:
-    """Check the upload against the workflow's rules and record it; the caller discards on error."""
-    record = access.load(session, ctx, actor, case_id, lock=True)
-    case = record.case
+@dataclass(frozen=True)
+class Uploaded:
+    document: Document
+    # The case's version after the upload (what the case lacks has changed).
+    case_version: int
+
+
+def check_form(upload: ParsedUpload) -> str:
+    """The form's `doc_type`; 422 without one, or with a field the upload does not take (as
+    for JSON bodies: a field the server does not take is refused, never ignored)."""
     unknown = sorted(set(upload.fields) - UPLOAD_FIELDS)
     if unknown:
-        # As for JSON bodies: a field the server does not take is refused, never ignored.
         raise InvalidInput(
             f"unknown form fields: {', '.join(unknown)}",
             {name: "not accepted" for name in unknown},
         )
-    doc_type = upload.fields.get("doc_type", "")
+    if "doc_type" not in upload.fields:
+        raise InvalidInput("doc_type is required", {"doc_type": "required"})
+    return upload.fields["doc_type"]
+
+
+def store_upload(
+    session: Session,
+    ctx: AppContext,
+    actor: Actor,
+    case_id: uuid.UUID,
+    upload: ParsedUpload,
+    expected_version: int | None = None,
+) -> Uploaded:
+    """Check the upload against the workflow's rules and record it; the caller discards on error.
+
+    With `expected_version` (the client's optional `If-Match`), the case must still be at it.
+    """
+    record = access.load(session, ctx, actor, case_id, lock=True)
+    case = record.case
+    doc_type = check_form(upload)
     spec = record.workflow.definition.document_types.get(doc_type)
     if spec is None:
         raise InvalidInput(
             f"unknown document type {doc_type!r}",
             {"doc_type": sorted(record.workflow.definition.document_types)},
         )
+    if expected_version is not None:
+        access.check_version(case, expected_version)
     if spec.generated:
         raise Forbidden(f"{doc_type} is issued by the service, not uploaded")
     if actor.role not in spec.uploaded_by:
@@ -113,7 +139,7 @@ def store_upload(
     )
     # The document changes what the case lacks, so the case moves to its next version.
     access.save(session, case, now)
-    return record_document(
+    document = record_document(
         session,
         ctx,
         actor,
@@ -125,6 +151,7 @@ def store_upload(
         now=now,
         document_id=document_id,
     )
+    return Uploaded(document, case.version)
 
 
 def record_document(
@@ -194,7 +221,7 @@ def store_generated(
     staged = ctx.store.stage_bytes(content)
     upload = ParsedUpload(fields={"doc_type": doc_type}, filename=filename, staged=staged)
     try:
-        return store_upload(session, ctx, actor, case_id, upload)
+        return store_upload(session, ctx, actor, case_id, upload).document
     finally:
         upload.staged.path.unlink(missing_ok=True)
 

@@ -30,12 +30,14 @@ class TestFullAdmission:
             ).json()["items"]
             assert len(mine) == 1
             assert api.upload(cid, "ministry_opinion", who).status_code == 201
+            version = api.read(cid, who)["version"]
             answered = api.client.post(
                 f"/api/v1/cases/{cid}/consultations/{mine[0]['id']}/answer",
                 json={"verdict": "agree", "comment": "Thống nhất"},
-                headers=api.headers(who),
+                headers=api.headers(who, version),
             )
             assert answered.status_code == 200, answered.text
+            assert answered.headers["ETag"] == f'"{version + 1}"'
         api.advance(cid, "close_consultation", "ministry")
         assert api.upload(cid, "appraisal_report", "ministry").status_code == 201
         assert api.upload(cid, "pm_submission", "ministry").status_code == 201

@@ -118,6 +118,7 @@ class Upload:
     who: str
     doc_type: str
     content: Literal["pdf", "text"] = "pdf"
+    if_match: IfMatch = "missing"
 
 
 @dataclass(frozen=True)
@@ -125,6 +126,7 @@ class Answer:
     who: str
     ministry: str
     verdict: str = "agree"
+    if_match: IfMatch = "current"
 
 
 @dataclass(frozen=True)
@@ -166,12 +168,14 @@ anything = st.one_of(
         who=st.sampled_from(tuple(ACTORS)),
         doc_type=st.sampled_from((*WORKFLOW.document_types, "passport")),
         content=st.sampled_from(("pdf", "pdf", "pdf", "text")),
+        if_match=st.sampled_from(("missing", "missing", "current", "stale")),
     ),
     st.builds(
         Answer,
         who=st.sampled_from(tuple(ACTORS)),
         ministry=st.sampled_from(tuple(ACTORS[who].org for who in CONSULTED)),
         verdict=st.sampled_from((*VERDICTS, "maybe")),
+        if_match=st.sampled_from(("current", "current", "current", "stale", "missing")),
     ),
 )
 
@@ -323,27 +327,50 @@ class AdmissionMachine(RuleBasedStateMachine):
 
     def upload(self, move: Upload) -> None:
         actor = ACTORS[move.who]
-        expected = self.model.upload(actor, move.doc_type, content_ok=move.content == "pdf")
+        expected = self.model.upload(
+            actor, move.doc_type, content_ok=move.content == "pdf", if_match=move.if_match
+        )
         content = pdf_bytes(move.doc_type) if move.content == "pdf" else b"just words\n"
-        response = self.api.upload(self.case_id, move.doc_type, move.who, content)
+        response = self.api.upload(
+            self.case_id, move.doc_type, move.who, content, version=self.version_for(move.if_match)
+        )
         self.check_outcome(response, expected)
         if expected.ok:
+            self.check_moved_on(response)
             self.model.uploaded(actor, move.doc_type)
 
     def answer(self, move: Answer) -> None:
         actor = ACTORS[move.who]
         consultation = self.model.latest_consultation(move.ministry)
-        expected = self.model.answer(actor, consultation, verdict_ok=move.verdict in VERDICTS)
+        expected = self.model.answer(
+            actor, consultation, verdict_ok=move.verdict in VERDICTS, if_match=move.if_match
+        )
         consultation_id = (
             consultation.id if consultation else "3f1d1c7e-0000-4000-8000-000000000000"
         )
         response = self.api.answer(
-            self.case_id, consultation_id, move.who, move.verdict, comment="Ý kiến của Bộ"
+            self.case_id,
+            consultation_id,
+            move.who,
+            move.verdict,
+            version=self.version_for(move.if_match),
+            if_match=move.if_match != "missing",
+            comment="Ý kiến của Bộ",
         )
         self.check_outcome(response, expected)
         if expected.ok:
             assert consultation is not None
+            self.check_moved_on(response)
             self.model.answered(consultation)
+
+    def version_for(self, if_match: IfMatch) -> int | None:
+        """The `If-Match` version a move sends: the one read, an older one, or none."""
+        version = self.current.version
+        return {"current": version, "stale": version - 1, "missing": None}[if_match]
+
+    def check_moved_on(self, response: Response) -> None:
+        """A change of the case answers the case's next version as its `ETag`."""
+        assert response.headers["ETag"] == f'"{self.current.version + 1}"'
 
     def check_outcome(self, response: Response, expected: Outcome) -> None:
         got = (response.status_code, None if expected.ok else response.json()["error"]["code"])

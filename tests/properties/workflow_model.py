@@ -400,7 +400,10 @@ class CaseModel:
 
     # Documents.
 
-    def upload(self, actor: Actor, doc_type: str, *, content_ok: bool) -> Outcome:
+    def upload(
+        self, actor: Actor, doc_type: str, *, content_ok: bool, if_match: IfMatch = "current"
+    ) -> Outcome:
+        """An upload; its `If-Match` is optional ("missing" is as good as "current")."""
         if not self.visible_to(actor):
             return refused(404, "not_found")
         types = self.workflow.document_types
@@ -412,6 +415,8 @@ class CaseModel:
         spec = types.get(doc_type)
         if spec is None:
             return refused(422, "invalid")
+        if if_match == "stale":  # checked once the form is read
+            return refused(412, "version_mismatch")
         if spec.generated or actor.role not in spec.uploaded_by:
             return refused(403, "forbidden")
         if not spec.may_upload(actor.role, self.state):
@@ -437,10 +442,17 @@ class CaseModel:
     # Consultation answers.
 
     def answer(
-        self, actor: Actor, consultation: Consultation | None, *, verdict_ok: bool
+        self,
+        actor: Actor,
+        consultation: Consultation | None,
+        *,
+        verdict_ok: bool,
+        if_match: IfMatch = "current",
     ) -> Outcome:
         if not verdict_ok:
             return refused(422, "invalid")
+        if if_match == "missing":
+            return refused(428, "precondition_required")
         if not self.visible_to(actor):
             return refused(404, "not_found")
         if consultation is None or (
@@ -449,6 +461,8 @@ class CaseModel:
             return refused(404, "not_found")
         if actor.role != "consulted":
             return refused(403, "forbidden")
+        if if_match == "stale":
+            return refused(412, "version_mismatch")
         if consultation.closed or consultation.answered or not consultation.opinion:
             return refused(409, "not_allowed_in_state")
         return Outcome(200)

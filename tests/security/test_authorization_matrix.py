@@ -86,8 +86,8 @@ def upload(world: World, case_id: str) -> tuple[str, dict[str, Any]]:
 
 
 def answer(world: World, case_id: str) -> tuple[str, dict[str, Any]]:
-    path = f"/api/v1/cases/{case_id}/consultations/{world.own_consultation}/answer"
-    return path, {"json": {"verdict": "agree"}}
+    suffix = f"/consultations/{world.own_consultation}/answer"
+    return with_if_match(suffix, {"verdict": "agree"})(world, case_id)
 
 
 def letter_verify(world: World, case_id: str) -> tuple[str, dict[str, Any]]:

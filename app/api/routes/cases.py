@@ -1,18 +1,16 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Response
+from fastapi import APIRouter, Query, Response
 
 from app.admission import lifecycle, views
 from app.api.deps import Context, CurrentActor, DbSession
-from app.api.http import etag, version_from_if_match
+from app.api.http import IfMatch, etag, version_from_if_match
 from app.cases import service
 from app.cases.repository import CaseFilters
 from app.cases.schemas import CaseCreate, CaseOut, CasePage, CaseUpdate, TransitionRequest
 
 router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
-
-IfMatch = Annotated[str | None, Header(description='The case version read, as `"<version>"`.')]
 
 
 @router.post("", status_code=201)

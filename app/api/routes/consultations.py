@@ -1,8 +1,9 @@
 import uuid
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 
 from app.api.deps import Context, CurrentActor, DbSession
+from app.api.http import IfMatch, etag, version_from_if_match
 from app.consultations import service
 from app.consultations.models import Consultation
 from app.consultations.schemas import AnswerRequest, ConsultationList, ConsultationOut
@@ -47,7 +48,12 @@ def answer_consultation(
     session: DbSession,
     ctx: Context,
     actor: CurrentActor,
+    response: Response,
+    if_match: IfMatch = None,
 ) -> ConsultationOut:
-    """Answer the consultation addressed to the caller's ministry (opinion uploaded first)."""
-    consultation, slug = service.answer(session, ctx, actor, case_id, consultation_id, body)
-    return _out(consultation, slug, ctx)
+    """Answer the consultation addressed to the caller's ministry (opinion uploaded first);
+    guarded by `If-Match`, it moves the case to its next version (new `ETag`)."""
+    expected = version_from_if_match(if_match)
+    answered = service.answer(session, ctx, actor, case_id, consultation_id, expected, body)
+    response.headers["ETag"] = etag(answered.case_version)
+    return _out(answered.consultation, answered.ministry, ctx)

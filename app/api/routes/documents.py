@@ -1,10 +1,11 @@
 import uuid
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import FileResponse
 from starlette.concurrency import run_in_threadpool
 
 from app.api.deps import Context, CurrentActor, DbSession
+from app.api.http import IfMatch, etag, optional_version_from_if_match
 from app.api.limits import upload_body_limit
 from app.api.transaction import request_transaction
 from app.auth.actor import Actor
@@ -57,9 +58,15 @@ def _out(document: Document, uploader: str) -> DocumentOut:
 
 @router.post("", status_code=201, openapi_extra=UPLOAD_BODY)
 async def upload_document(
-    case_id: uuid.UUID, request: Request, ctx: Context, actor: CurrentActor
+    case_id: uuid.UUID,
+    request: Request,
+    ctx: Context,
+    actor: CurrentActor,
+    response: Response,
+    if_match: IfMatch = None,
 ) -> DocumentOut:
-    """Upload a document of one checklist type (multipart `doc_type` and `file`)."""
+    """Upload a document of one checklist type (multipart `doc_type` and `file`); it moves the
+    case to its next version (new `ETag`), and with `If-Match` only from the version read."""
     limit = ctx.settings.max_upload_bytes
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > upload_body_limit(limit):
@@ -69,9 +76,15 @@ async def upload_document(
         request.headers.get("content-type", ""), request.stream(), ctx.store, limit
     )
     try:
-        return await run_in_threadpool(_store, request, ctx, actor, case_id, upload)
+        # A malformed form is told so before a malformed If-Match, as a JSON body would be.
+        service.check_form(upload)
+        expected = optional_version_from_if_match(if_match)
+        stored = await run_in_threadpool(_store, request, ctx, actor, case_id, upload, expected)
     finally:
         upload.staged.path.unlink(missing_ok=True)
+    document, version = stored
+    response.headers["ETag"] = etag(version)
+    return document
 
 
 def _precheck(ctx: AppContext, actor: Actor, case_id: uuid.UUID) -> None:
@@ -80,11 +93,17 @@ def _precheck(ctx: AppContext, actor: Actor, case_id: uuid.UUID) -> None:
 
 
 def _store(
-    request: Request, ctx: AppContext, actor: Actor, case_id: uuid.UUID, upload: ParsedUpload
-) -> DocumentOut:
+    request: Request,
+    ctx: AppContext,
+    actor: Actor,
+    case_id: uuid.UUID,
+    upload: ParsedUpload,
+    expected: int | None,
+) -> tuple[DocumentOut, int]:
     # The request's one write transaction, opened only once the bytes are on disk.
     session = request_transaction(request.scope).session
-    return _out(service.store_upload(session, ctx, actor, case_id, upload), actor.org_slug)
+    stored = service.store_upload(session, ctx, actor, case_id, upload, expected)
+    return _out(stored.document, actor.org_slug), stored.case_version
 
 
 @router.get("")
