@@ -146,7 +146,9 @@ class TestFeedStreamAndWebhooks:
             "consultation_id": consulted.mpi["id"],
             "ministry": "mpi",
             "verdict": "agree",
+            "version": answer["data"]["version"],
         }
+        assert isinstance(answer["data"]["version"], int)
         everything = feed(api, "council", consulted.case_id)
         verdicts = {
             e["data"]["ministry"]: e["data"]["verdict"]
