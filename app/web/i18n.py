@@ -101,6 +101,7 @@ ACTIONS: dict[str, tuple[str, str]] = {
     "return_to_ministry": ("Trả lại Bộ TT&TT", "Returned to the Ministry"),
     "activate": ("Công nhận thành viên", "Activated as member"),
     "extend_deadline": ("Gia hạn", "Extended the deadline"),
+    "extend_consultation": ("Gia hạn thời hạn góp ý của Bộ", "Extended a ministry's deadline"),
 }
 
 
