@@ -231,6 +231,23 @@ class Api:
             headers=self.headers(who, version if if_match else None),
         )
 
+    def extend_consultation(
+        self,
+        case_id: str,
+        consultation_id: str,
+        who: str = "ministry",
+        version: int | None = None,
+        **body: Any,
+    ) -> Response:
+        """`POST .../consultations/{id}/extend`, If-Match the version read now unless given."""
+        if version is None:
+            version = self.read(case_id, who)["version"]
+        return self.client.post(
+            f"/api/v1/cases/{case_id}/consultations/{consultation_id}/extend",
+            json=body,
+            headers=self.headers(who, version),
+        )
+
     def pipeline(self, who: str = "council", if_none_match: str | None = None) -> Response:
         headers = self.headers(who)
         if if_none_match is not None:

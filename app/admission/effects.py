@@ -33,21 +33,39 @@ def record_receipt(f: Firing) -> dict[str, Any]:
     return {"received_at": f.now.isoformat()}
 
 
-@STEPS.effect("open_consultations", fields=("ministries",), provides=("consultation_due_at",))
+@STEPS.effect(
+    "open_consultations",
+    fields=("ministries",),
+    provides=("ministries", "consultation_due_at"),
+)
 def open_consultations(f: Firing) -> dict[str, Any]:
-    """One consultation per ministry named in the request, each with its due date."""
-    ministries = consultations.resolve_ministries(f.session, f.actor, f.request.ministries or [])
+    """One consultation per ministry named in the request, each with its own due date (the
+    request's working days or date for it, else the workflow file's working days).
+
+    The case's own due date is kept no earlier than the last ministry's. Recorded: each
+    ministry with its due date and working days, and the round's last due date."""
     spec = f.workflow.definition.consultation
     days = spec.deadline_working_days if spec else DEFAULT_CONSULTATION_DAYS
-    due = f.ctx.calendar.add_working_days(f.ctx.today(), days)
-    consultations.open_round(f.session, f.case.id, ministries, f.now, due)
-    return {"consultation_due_at": due.isoformat()}
+    today = f.ctx.today()
+    planned = consultations.plan_round(
+        f.session, f.actor, f.request.ministries or [], today, f.ctx.calendar, days
+    )
+    consultations.open_round(f.session, f.case.id, planned, f.now)
+    last = max(p.due_at for p in planned)
+    clock.reach(f.case, last)
+    return {
+        "ministries": [p.recorded() for p in planned],
+        "consultation_due_at": last.isoformat(),
+    }
 
 
 @STEPS.effect("close_consultations", provides=("closed_consultations",))
 def close_consultations(f: Firing) -> dict[str, Any]:
-    """Close the open round, answered or not."""
-    return {"closed_consultations": consultations.close_round(f.session, f.case.id, f.now)}
+    """Close the open round, answered or not, recording every ministry with its outcome:
+    answered (with its verdict), overdue without an answer, or closed before its due date
+    without one."""
+    closed = consultations.close_round(f.session, f.case.id, f.now, f.ctx.today())
+    return {"closed_consultations": closed}
 
 
 @STEPS.effect("pause_clock", provides=("clock",))

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from app import access
@@ -263,4 +264,9 @@ def _letters_issued(change: Change) -> set[str]:
 
 
 def _plain(value: Any) -> Any:
+    """A request field's value as JSON (the history entry stores and hashes it)."""
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json", exclude_none=True)
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
     return value.isoformat() if isinstance(value, date) else value

@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, Field
 
+from app.consultations.schemas import ConsultedMinistry, MinistrySlug
 from app.core.schemas import IsoDate, Localised, RequestModel
 
 
@@ -69,7 +70,13 @@ class TransitionRequest(RequestModel):
     reason: str | None = Field(default=None, max_length=4000)
     decision_number: str | None = Field(default=None, min_length=1, max_length=100)
     decision_date: IsoDate | None = None
-    ministries: list[str] | None = Field(default=None, max_length=30)
+    ministries: list[MinistrySlug | ConsultedMinistry] | None = Field(
+        default=None,
+        max_length=30,
+        description="`open_consultation`: the ministries to consult, each an organisation slug "
+        '(due in the workflow file\'s working days) or `{"ministry", "working_days"?, '
+        '"due_date"?}` with a deadline of its own.',
+    )
     new_due_date: IsoDate | None = Field(
         default=None, description="`extend_deadline`: the new due date (a working day)."
     )

@@ -28,5 +28,9 @@ class Consultation(Base):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Set by the overdue sweep when it announced that this consultation's deadline passed.
     overdue_notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Its one extension: the due date before it, when and why it was given.
+    original_due_at: Mapped[date | None] = mapped_column(Date)
+    extended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    extension_reason: Mapped[str | None] = mapped_column(Text)
 
     ministry: Mapped[Organisation] = relationship(lazy="raise")

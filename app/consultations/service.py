@@ -1,8 +1,10 @@
 """Consultations: the Ministry asks other ministries for their opinion, each answers once."""
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -10,9 +12,10 @@ from app import access
 from app.auth.actor import Actor
 from app.auth.models import Organisation
 from app.auth.repository import OrganisationRepository
+from app.calendar.working import WorkingCalendar
 from app.consultations.models import Consultation
 from app.consultations.repository import ConsultationRepository
-from app.consultations.schemas import AnswerRequest
+from app.consultations.schemas import AnswerRequest, ConsultedMinistry, Outcome
 from app.context import AppContext
 from app.core.errors import ActionNotAllowedNow, Forbidden, InvalidInput, NotFound
 from app.documents.repository import DocumentRepository
@@ -35,16 +38,69 @@ def resolve_ministries(session: Session, actor: Actor, slugs: list[str]) -> list
     return [orgs[s] for s in slugs]
 
 
+@dataclass(frozen=True)
+class Planned:
+    """A ministry to consult and when its answer is due."""
+
+    ministry: Organisation
+    due_at: date
+    working_days: int
+
+    def recorded(self) -> dict[str, Any]:
+        return {
+            "ministry": self.ministry.slug,
+            "due_at": self.due_at.isoformat(),
+            "working_days": self.working_days,
+        }
+
+
+def plan_round(
+    session: Session,
+    actor: Actor,
+    asked: Sequence[str | ConsultedMinistry],
+    today: date,
+    calendar: WorkingCalendar,
+    default_days: int,
+) -> list[Planned]:
+    """Each ministry asked with its due date: its own working days or date, else the default.
+
+    Refuses (422, nothing opened) unknown, repeated or non-ministry slugs, and a due date that
+    is not a working day after today."""
+    entries = [
+        a if isinstance(a, ConsultedMinistry) else ConsultedMinistry(ministry=a) for a in asked
+    ]
+    ministries = resolve_ministries(session, actor, [e.ministry for e in entries])
+    planned, problems = [], {}
+    for entry, org in zip(entries, ministries, strict=True):
+        if entry.due_date is None:
+            days = entry.working_days or default_days
+            planned.append(Planned(org, calendar.add_working_days(today, days), days))
+        elif entry.due_date <= today:
+            problems[org.slug] = f"due_date {entry.due_date.isoformat()} is not after today"
+        elif not calendar.is_working_day(entry.due_date):
+            problems[org.slug] = f"due_date {entry.due_date.isoformat()} is not a working day"
+        else:
+            days = calendar.working_days_between(today, entry.due_date)
+            planned.append(Planned(org, entry.due_date, days))
+    if problems:
+        raise InvalidInput("a ministry's due date cannot be used", {"ministries": problems})
+    return planned
+
+
 def open_round(
-    session: Session, case_id: uuid.UUID, ministries: list[Organisation], now: datetime, due: date
+    session: Session, case_id: uuid.UUID, planned: Sequence[Planned], now: datetime
 ) -> list[Consultation]:
     repo = ConsultationRepository(session)
     round_no = repo.latest_round(case_id) + 1
     consultations = [
         Consultation(
-            case_id=case_id, round=round_no, ministry_org_id=org.id, opened_at=now, due_at=due
+            case_id=case_id,
+            round=round_no,
+            ministry_org_id=p.ministry.id,
+            opened_at=now,
+            due_at=p.due_at,
         )
-        for org in ministries
+        for p in planned
     ]
     repo.add_all(consultations)
     return consultations
@@ -59,12 +115,36 @@ def unsettled(session: Session, case_id: uuid.UUID, today: date) -> list[str]:
     ]
 
 
-def close_round(session: Session, case_id: uuid.UUID, now: datetime) -> list[str]:
+def outcome(consultation: Consultation, closed_on: date) -> Outcome:
+    """What became of a consultation closed on `closed_on` (a local date)."""
+    if consultation.answered_at is not None:
+        return "answered"
+    if consultation.due_at < closed_on:
+        return "overdue_unanswered"
+    return "closed_before_due"
+
+
+def close_round(
+    session: Session, case_id: uuid.UUID, now: datetime, today: date
+) -> list[dict[str, Any]]:
+    """Close the open round, answered or not; each ministry with what became of it."""
     closed = ConsultationRepository(session).open_ones(case_id)
     for consultation, _ in closed:
         consultation.closed_at = now
     session.flush()
-    return [slug for _, slug in closed]
+    return [_closed(c, slug, today) for c, slug in closed]
+
+
+def _closed(c: Consultation, slug: str, today: date) -> dict[str, Any]:
+    result = outcome(c, today)
+    entry: dict[str, Any] = {"ministry": slug, "outcome": result, "due_at": c.due_at.isoformat()}
+    if result == "answered":
+        assert c.answered_at is not None
+        entry["verdict"] = c.verdict
+        entry["answered_at"] = c.answered_at.isoformat()
+    elif result == "overdue_unanswered":
+        entry["overdue_days"] = (today - c.due_at).days
+    return entry
 
 
 def list_for_case(

@@ -139,6 +139,17 @@ def extend(
     return recorded
 
 
+def reach(case: Case, day: date) -> bool:
+    """Keep the running due date no earlier than `day`: a stage waiting on others (the
+    consulted ministries) lasts as long as the last of them has. Not an extension: the visit's
+    one extension stays unused. Whether the due date moved."""
+    if case.due_at is None or day <= case.due_at:
+        return False
+    case.due_at = day
+    _set_notified(case, None)
+    return True
+
+
 def overdue_days(due_at: date | None, today: date) -> int:
     """Calendar days past the due date (0 when not late)."""
     if due_at is None or due_at >= today:

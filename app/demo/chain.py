@@ -11,7 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from app.cases.schemas import CaseCreate, TransitionRequest, UnitKind
-from app.consultations.schemas import Verdict
+from app.consultations.schemas import ConsultedMinistry, Verdict
 from app.engine.roles import OrgKind, Role
 
 # The demo's dates are the sources' own, in Vietnam time.
@@ -313,8 +313,14 @@ APPLICANTS: tuple[DemoCase, ...] = (
                 comment="Đoàn HĐQLC khảo sát thực tế tại Nha Trang ngày 04/5/2023",
             ),
             act(ago(60), "hdqlc", "propose_to_ministry"),
-            # Opened long enough ago that its deadline has passed: the overdue case.
-            act(ago(35), "mic", "open_consultation", ministries=["mpi", "mof", "mod"]),
+            # Opened long enough ago that its deadline has passed: the overdue case. Defence,
+            # whose park it is, was given 15 working days instead of the usual 10.
+            act(
+                ago(35),
+                "mic",
+                "open_consultation",
+                ministries=["mpi", "mof", ConsultedMinistry(ministry="mod", working_days=15)],
+            ),
             Answer(ago(26), "mpi", Verdict.AGREE_WITH_CONDITIONS, "Đề nghị làm rõ nguồn vốn"),
         ),
     ),

@@ -103,6 +103,7 @@ ACTIONS: dict[str, tuple[str, str]] = {
     "extend_deadline": ("Gia hạn", "Extended the deadline"),
     "upload_document": ("Tải lên tài liệu", "Uploaded a document"),
     "answer_consultation": ("Trả lời xin ý kiến", "Answered the consultation"),
+    "extend_consultation": ("Gia hạn thời hạn góp ý của Bộ", "Extended a ministry's deadline"),
 }
 
 VERDICTS: dict[str, tuple[str, str]] = {

@@ -19,6 +19,7 @@ EventType = Literal[
     "case.imported",
     "document.uploaded",
     "consultation.answered",
+    "consultation.extended",
 ]
 EVENT_TYPES: tuple[str, ...] = tuple(t for t in get_args(EventType) if t != ALL_EVENTS)
 

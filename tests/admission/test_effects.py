@@ -172,7 +172,13 @@ class TestOpenConsultations:
         recorded = STEPS.apply("open_consultations", f)
 
         # Ten working days after Monday 2 March: 3–6 (4), 9–13 (9), Monday 16 March.
-        assert recorded == {"consultation_due_at": "2026-03-16"}
+        assert recorded == {
+            "ministries": [
+                {"ministry": "mpi", "due_at": "2026-03-16", "working_days": 10},
+                {"ministry": "mof", "due_at": "2026-03-16", "working_days": 10},
+            ],
+            "consultation_due_at": "2026-03-16",
+        }
         opened = consultations_of(session, case)
         assert [(slug, c.round, c.due_at) for c, slug in opened] == [
             ("mof", 1, date(2026, 3, 16)),
@@ -180,6 +186,77 @@ class TestOpenConsultations:
         ]
         assert all(c.opened_at == f.now and c.answered_at is None for c, _ in opened)
         assert all(c.closed_at is None for c, _ in opened)
+
+    def test_each_ministry_may_have_its_own_working_days_or_due_date(
+        self, session: Session, ctx: AppContext, ministry: Actor, consulted: list[Organisation]
+    ) -> None:
+        make_org(session, "mod", OrgKind.MINISTRY)
+        case = make_case(session, ctx, state="consultation", due_at=date(2026, 3, 16))
+        asked = [
+            "mpi",
+            {"ministry": "mof", "working_days": 15},
+            {"ministry": "mod", "due_date": "2026-03-20"},
+        ]
+        f = firing(session, ctx, ministry, case, "open_consultation", ministries=asked)
+
+        recorded = STEPS.apply("open_consultations", f)
+
+        assert recorded["ministries"] == [
+            {"ministry": "mpi", "due_at": "2026-03-16", "working_days": 10},
+            {"ministry": "mof", "due_at": "2026-03-23", "working_days": 15},
+            {"ministry": "mod", "due_at": "2026-03-20", "working_days": 14},
+        ]
+        due = {slug: c.due_at for c, slug in consultations_of(session, case)}
+        assert due == {
+            "mpi": date(2026, 3, 16),
+            "mof": date(2026, 3, 23),
+            "mod": date(2026, 3, 20),
+        }
+        # The stage lasts as long as its last ministry has.
+        assert recorded["consultation_due_at"] == "2026-03-23"
+        assert case.due_at == date(2026, 3, 23)
+        assert case.original_due_at is None
+        assert case.extended_at is None
+
+    def test_a_shorter_deadline_for_one_ministry_leaves_the_case_s_due_date(
+        self, session: Session, ctx: AppContext, ministry: Actor, consulted: list[Organisation]
+    ) -> None:
+        case = make_case(session, ctx, state="consultation", due_at=date(2026, 3, 16))
+        asked = [{"ministry": "mpi", "working_days": 5}]
+        f = firing(session, ctx, ministry, case, "open_consultation", ministries=asked)
+
+        recorded = STEPS.apply("open_consultations", f)
+
+        assert recorded["consultation_due_at"] == "2026-03-09"
+        assert case.due_at == date(2026, 3, 16)
+
+    @pytest.mark.parametrize(
+        ("due_date", "problem"),
+        [
+            pytest.param("2026-03-21", "due_date 2026-03-21 is not a working day", id="saturday"),
+            pytest.param("2026-03-02", "due_date 2026-03-02 is not after today", id="today"),
+            pytest.param("2026-02-27", "due_date 2026-02-27 is not after today", id="past"),
+        ],
+    )
+    def test_a_ministry_s_due_date_that_is_no_later_working_day_is_refused_and_nothing_opened(
+        self,
+        session: Session,
+        ctx: AppContext,
+        ministry: Actor,
+        consulted: list[Organisation],
+        due_date: str,
+        problem: str,
+    ) -> None:
+        case = make_case(session, ctx, state="consultation", due_at=date(2026, 3, 16))
+        asked = ["mpi", {"ministry": "mof", "due_date": due_date}]
+        f = firing(session, ctx, ministry, case, "open_consultation", ministries=asked)
+
+        with pytest.raises(InvalidInput) as refused:
+            STEPS.apply("open_consultations", f)
+
+        assert refused.value.details == {"ministries": {"mof": problem}}
+        assert consultations_of(session, case) == []
+        assert case.due_at == date(2026, 3, 16)
 
     def test_the_due_date_follows_the_workflow_file_or_ten_working_days_without_one(
         self, session: Session, ctx: AppContext, ministry: Actor, consulted: list[Organisation]
@@ -275,10 +352,50 @@ class TestCloseConsultations:
 
         recorded = STEPS.apply("close_consultations", f)
 
-        assert recorded == {"closed_consultations": ["mof", "mpi"]}
+        assert recorded == {
+            "closed_consultations": [
+                {"ministry": "mof", "outcome": "closed_before_due", "due_at": "2026-03-16"},
+                {
+                    "ministry": "mpi",
+                    "outcome": "answered",
+                    "due_at": "2026-03-16",
+                    "verdict": "agree",
+                    "answered_at": MONDAY.isoformat(),
+                },
+            ]
+        }
         closed = {(c.round, slug): c.closed_at for c, slug in consultations_of(session, case)}
         assert closed == {(1, "moh"): earlier, (2, "mof"): f.now, (2, "mpi"): f.now}
         assert [c.closed_at for c, _ in consultations_of(session, other)] == [None]
+
+    def test_every_ministry_is_recorded_answered_overdue_or_closed_before_its_due_date(
+        self, session: Session, ctx: AppContext, ministry: Actor
+    ) -> None:
+        mpi, mof, mod = (make_org(session, s, OrgKind.MINISTRY) for s in ("mpi", "mof", "mod"))
+        case = make_case(session, ctx, state="consultation")
+        late_answer = datetime(2026, 2, 27, 2, 0, tzinfo=UTC)
+        make_consultation(session, case, mpi, due_at=date(2026, 2, 20), answered_at=late_answer)
+        make_consultation(session, case, mof, due_at=date(2026, 2, 25))
+        make_consultation(session, case, mod, due_at=date(2026, 3, 2))  # due today
+
+        recorded = STEPS.apply(
+            "close_consultations", firing(session, ctx, ministry, case, "close_consultation")
+        )
+
+        outcomes = {e["ministry"]: e for e in recorded["closed_consultations"]}
+        assert outcomes["mpi"]["outcome"] == "answered"
+        assert outcomes["mpi"]["verdict"] == "agree"
+        assert outcomes["mof"] == {
+            "ministry": "mof",
+            "outcome": "overdue_unanswered",
+            "due_at": "2026-02-25",
+            "overdue_days": 5,
+        }
+        assert outcomes["mod"] == {
+            "ministry": "mod",
+            "outcome": "closed_before_due",
+            "due_at": "2026-03-02",
+        }
 
     def test_with_no_open_round_nothing_is_closed(
         self, session: Session, ctx: AppContext, ministry: Actor

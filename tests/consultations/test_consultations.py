@@ -73,7 +73,10 @@ class TestOpenConsultation:
         entry = api.history(case["id"])[-1]
         assert entry["action"] == "open_consultation"
         assert entry["to_state"] == "consultation"
-        assert entry["fields"]["ministries"] == ["mpi", "mof"]
+        assert entry["fields"]["ministries"] == [
+            {"ministry": "mpi", "due_at": DUE, "working_days": 10},
+            {"ministry": "mof", "due_at": DUE, "working_days": 10},
+        ]
         assert entry["fields"]["consultation_due_at"] == DUE
 
     @pytest.mark.parametrize(

@@ -40,6 +40,7 @@ from tests.properties.workflow_model import (
     TransitionRequest,
     WorkflowFile,
     World,
+    slug_of,
 )
 
 EXAMPLES = int(os.environ.get("PROPERTY_EXAMPLES", "10"))
@@ -407,9 +408,9 @@ class AdmissionMachine(RuleBasedStateMachine):
         request = TransitionRequest(action, body, "current", well_formed)
         return self.model.fire(actor, request, today=self.today, due_at=due_at, world=self.world)
 
-    def opened_consultations(self, ministries: list[str]) -> list[Consultation]:
+    def opened_consultations(self, ministries: list[Any]) -> list[Consultation]:
         rows = [c for c in self.api.consultations(self.case_id) if c["closed_at"] is None]
-        assert sorted(c["ministry"] for c in rows) == sorted(ministries)
+        assert sorted(c["ministry"] for c in rows) == sorted(slug_of(m) for m in ministries)
         return [Consultation(c["ministry"], c["id"], date.fromisoformat(c["due_at"])) for c in rows]
 
     # The guided moves: what the model says can be done now, sorted by kind.
@@ -509,7 +510,8 @@ class AdmissionMachine(RuleBasedStateMachine):
             if t is not None:
                 body.update({name: self.good_value(name, due_at) for name in t.optional_fields})
             if "ministries" in body:
-                body["ministries"] = ["mof"]
+                # One ministry with a deadline of its own (the workflow file's is 10 days).
+                body["ministries"] = [{"ministry": "mof", "working_days": 12}]
         elif choice == "extra_field":
             taken = t.takes if t else frozenset({"comment", "reason"})
             foreign = next(

@@ -214,6 +214,11 @@ class Fired:
     body: Mapping[str, Any]
 
 
+def slug_of(entry: Any) -> str:
+    """The ministry an entry of `open_consultation`'s `ministries` names."""
+    return str(entry["ministry"]) if isinstance(entry, dict) else str(entry)
+
+
 def blank(value: Any) -> bool:
     return value is None or value == [] or (isinstance(value, str) and not value.strip())
 
@@ -345,8 +350,10 @@ class CaseModel:
         due_at: date | None,
         world: World,
     ) -> bool:
-        ministries = body.get("ministries")
-        if "ministries" in t.takes and ministries is not None:
+        asked = body.get("ministries")
+        if "ministries" in t.takes and asked is not None:
+            # Each a slug, or an object naming its ministry with a deadline of its own.
+            ministries = [slug_of(entry) for entry in asked]
             consultable = all(world.org_kinds.get(slug) == "ministry" for slug in ministries)
             if not consultable or len(set(ministries)) != len(ministries):
                 return False

@@ -90,6 +90,15 @@ def answer(world: World, case_id: str) -> tuple[str, dict[str, Any]]:
     return with_if_match(suffix, {"verdict": "agree"})(world, case_id)
 
 
+def extend(world: World, case_id: str) -> tuple[str, dict[str, Any]]:
+    version = world.api.read(case_id, "council")["version"]
+    path = f"/api/v1/cases/{case_id}/consultations/{world.own_consultation}/extend"
+    return path, {
+        "json": {"new_due_date": "2099-12-31", "reason": "Thêm thời gian"},
+        "headers": {"If-Match": f'"{version}"'},
+    }
+
+
 def letter_verify(world: World, case_id: str) -> tuple[str, dict[str, Any]]:
     return f"/api/v1/cases/{case_id}/letters/{world.own_letter}/verify", {}
 
@@ -218,6 +227,13 @@ MATRIX: dict[tuple[str, str], Rule] = {
         statuses(403, consulted=409),
         statuses(404),
         answer,
+    ),
+    ("POST", "/api/v1/cases/{case_id}/consultations/{consultation_id}/extend"): Rule(
+        # Only the Ministry extends; mpi's consultation is answered, nothing is left to
+        # extend (409). On B the consultation does not exist (404) for everyone.
+        statuses(403, ministry=409),
+        statuses(404),
+        extend,
     ),
     ("GET", "/api/v1/cases/{case_id}/history"): Rule(
         statuses(200), statuses(200, **SCOPED), case_path("/history")

@@ -4,9 +4,14 @@ from fastapi import APIRouter, Response
 
 from app.api.deps import Context, CurrentActor, DbSession
 from app.api.http import IfMatch, etag, version_from_if_match
-from app.consultations import service
+from app.consultations import extensions, service
 from app.consultations.models import Consultation
-from app.consultations.schemas import AnswerRequest, ConsultationList, ConsultationOut
+from app.consultations.schemas import (
+    AnswerRequest,
+    ConsultationList,
+    ConsultationOut,
+    ExtendRequest,
+)
 from app.deadlines import clock
 
 router = APIRouter(prefix="/api/v1/cases/{case_id}/consultations", tags=["consultations"])
@@ -28,6 +33,10 @@ def _out(c: Consultation, ministry: str, ctx: Context) -> ConsultationOut:
         answered_at=c.answered_at,
         opinion_document_id=c.opinion_document_id,
         closed_at=c.closed_at,
+        original_due_at=c.original_due_at,
+        extended_at=c.extended_at,
+        extension_reason=c.extension_reason,
+        outcome=service.outcome(c, ctx.local_date(c.closed_at)) if c.closed_at else None,
     )
 
 
@@ -57,3 +66,21 @@ def answer_consultation(
     answered = service.answer(session, ctx, actor, case_id, consultation_id, expected, body)
     response.headers["ETag"] = etag(answered.case_version)
     return _out(answered.consultation, answered.ministry, ctx)
+
+
+@router.post("/{consultation_id}/extend")
+def extend_consultation(
+    case_id: uuid.UUID,
+    consultation_id: uuid.UUID,
+    body: ExtendRequest,
+    session: DbSession,
+    ctx: Context,
+    actor: CurrentActor,
+    response: Response,
+    if_match: IfMatch = None,
+) -> ConsultationOut:
+    """Give one consulted ministry a later due date, once, with a reason (the Ministry)."""
+    expected = version_from_if_match(if_match)
+    done = extensions.extend(session, ctx, actor, case_id, consultation_id, expected, body)
+    response.headers["ETag"] = etag(done.case_version)
+    return _out(done.consultation, done.ministry, ctx)
