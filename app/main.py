@@ -29,9 +29,9 @@ from app.api.transaction import Transactions
 from app.cases.metrics import CaseFigures
 from app.cases.workflow_versions import check_at_startup
 from app.context import AppContext
+from app.core.cache import BodyCache
 from app.core.config import Settings, get_settings
 from app.deadlines.sweep import run_periodically
-from app.pipeline.cache import BodyCache
 from app.web.endpoints import install as install_dashboard
 from app.webhooks.delivery import DeliveryThread
 from app.webhooks.metrics import WebhookFigures
@@ -82,6 +82,7 @@ def create_app(settings: Settings | None = None, context: AppContext | None = No
     )
     app.state.figures = [CaseFigures(context), WebhookFigures(context)]
     app.state.pipeline_bodies = BodyCache()
+    app.state.case_bodies = BodyCache(size=4096)
     # Listed innermost first. Idempotency writes the stored response in the request's
     # transaction, which `Transactions` then commits; both sit inside the body cap, so that
     # only bodies within it are read.

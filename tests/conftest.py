@@ -14,9 +14,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
-from app.admission.registry import build_context
+from app.admission.registry import load_workflows
 from app.context import AppContext
 from app.core.config import Settings
+from app.engine.loader import WorkflowRegistry
 from app.main import create_app
 from app.models import Base
 from tests import pg
@@ -64,10 +65,16 @@ def empty_all_tables(engine: Engine) -> None:
                 conn.execute(table.delete())
 
 
+@pytest.fixture(scope="session")
+def workflows(backend: Settings) -> WorkflowRegistry:
+    """The workflow files, read once: no test changes them in place."""
+    return load_workflows(backend.workflows_dir)
+
+
 @pytest.fixture
-def ctx(backend: Settings, tmp_path: Path) -> Iterator[AppContext]:
+def ctx(backend: Settings, workflows: WorkflowRegistry, tmp_path: Path) -> Iterator[AppContext]:
     settings = backend.model_copy(update={"storage_dir": tmp_path / "documents"})
-    context = build_context(settings)
+    context = AppContext.from_settings(settings, workflows)
     empty_all_tables(context.engine)
     yield context
     context.engine.dispose()

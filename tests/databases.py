@@ -22,6 +22,9 @@ def migrated(url: str, root: Path, revision: str = "head") -> Settings:
         webhook_delivery_in_serve=False,
         # Test receivers listen on loopback (tests/webhooks/test_destinations.py turns it off).
         webhook_allow_private_hosts=True,
+        # A killed process loses no commit either way; only a power cut tells them apart, and
+        # the test PostgreSQL server runs without fsync for the same reason.
+        sqlite_synchronous="NORMAL",
     )
     migrate(settings, revision=revision)
     return settings

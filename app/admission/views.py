@@ -8,6 +8,7 @@ from app.auth.actor import Actor
 from app.cases.schemas import CaseOut
 from app.cases.views import clock_of, summary
 from app.context import AppContext
+from app.core.cache import BodyCache
 
 
 def detail(
@@ -29,3 +30,22 @@ def detail(
         clock=clock_of(record, ctx.calendar),
         allowed_actions=lifecycle.allowed_actions(session, ctx, actor, record, present),
     )
+
+
+def detail_json(
+    session: Session, ctx: AppContext, actor: Actor, record: CaseRecord, kept: BodyCache
+) -> bytes:
+    """The case read as JSON, kept by case, version, reader and day.
+
+    Everything the read shows is the case's own rows at one version (every change of what it
+    shows moves the version: transitions, edits, uploads, answers, extensions), the reader's
+    organisation and role, and the day (days in state, overdue, what is due). So a body kept
+    under those is exactly the one that would be built now, in any process.
+    """
+    case = record.case
+    key = f"{case.id}:{case.version}:{actor.org_id}:{actor.role.value}:{ctx.today().isoformat()}"
+    body = kept.get(key)
+    if body is None:
+        body = detail(session, ctx, actor, record).model_dump_json().encode()
+        kept.put(key, body)
+    return body

@@ -13,7 +13,8 @@ from app.auth.actor import Actor
 from app.context import AppContext
 
 
-def get_context(request: Request) -> AppContext:
+async def get_context(request: Request) -> AppContext:
+    # Async: a plain function dependency would cost the request a worker thread.
     context: AppContext = request.app.state.context
     return context
 

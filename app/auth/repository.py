@@ -1,6 +1,7 @@
 from datetime import datetime
+from typing import NamedTuple
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.auth.models import ApiToken, Organisation
@@ -25,17 +26,40 @@ class OrganisationRepository:
         return org
 
 
+class TokenGrant(NamedTuple):
+    id: int
+    role: str
+    revoked_at: datetime | None
+    expires_at: datetime | None
+    last_used_at: datetime | None
+    org_id: int
+    org_slug: str
+
+
+_BY_HASH = (
+    select(
+        ApiToken.id,
+        ApiToken.role,
+        ApiToken.revoked_at,
+        ApiToken.expires_at,
+        ApiToken.last_used_at,
+        Organisation.id.label("org_id"),
+        Organisation.slug.label("org_slug"),
+    )
+    .join(Organisation, ApiToken.organisation_id == Organisation.id)
+    .where(ApiToken.token_hash == bindparam("token_hash"))
+)
+
+
 class TokenRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def by_hash(self, token_hash: str) -> tuple[ApiToken, Organisation] | None:
-        row = self.session.execute(
-            select(ApiToken, Organisation)
-            .join(Organisation, ApiToken.organisation_id == Organisation.id)
-            .where(ApiToken.token_hash == token_hash)
-        ).first()
-        return (row[0], row[1]) if row else None
+    def by_hash(self, token_hash: str) -> TokenGrant | None:
+        """What authenticating needs of the token and its organisation, from one plain row
+        (read on every request: no ORM objects to build)."""
+        row = self.session.execute(_BY_HASH, {"token_hash": token_hash}).first()
+        return TokenGrant(*row) if row is not None else None
 
     def add(self, token: ApiToken) -> ApiToken:
         self.session.add(token)

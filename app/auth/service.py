@@ -109,18 +109,17 @@ def issue_token(
 
 
 def authenticate(session: Session, bearer: str) -> Actor:
-    found = TokenRepository(session).by_hash(hash_token(bearer))
-    if found is None:
+    token = TokenRepository(session).by_hash(hash_token(bearer))
+    if token is None:
         raise Unauthenticated("invalid token")
-    token, org = found
     now = utcnow()
     if token.revoked_at is not None:
         raise Unauthenticated("token revoked")
     if token.expires_at is not None and token.expires_at <= now:
         raise Unauthenticated("token expired")
     return Actor(
-        org_id=org.id,
-        org_slug=org.slug,
+        org_id=token.org_id,
+        org_slug=token.org_slug,
         role=Role(token.role),
         token_id=token.id,
         token_last_used_at=token.last_used_at,

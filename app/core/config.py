@@ -2,6 +2,7 @@
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -27,6 +28,14 @@ class Settings(BaseSettings):
     agency_code: str = Field(default="QTSC", pattern=r"^[A-Z0-9]{2,10}$")
     timezone: str = "Asia/Ho_Chi_Minh"
     sqlite_busy_timeout_ms: int = 15_000
+    # FULL: a commit survives a power cut. NORMAL (with the WAL journal): it survives the
+    # process being killed, and the last commits may be lost if the machine itself stops.
+    sqlite_synchronous: Literal["FULL", "NORMAL"] = "FULL"
+    # Database connections each process keeps open, and how many more it may open at a peak.
+    # Keep `db_pool_size` at or above the requests a process serves at once: a connection
+    # opened for a peak is closed again when given back.
+    db_pool_size: int = Field(default=20, gt=0)
+    db_max_overflow: int = Field(default=20, ge=0)
     page_size_default: int = Field(default=50, gt=0)
     page_size_max: int = Field(default=200, gt=0)
     events_max_wait_seconds: float = 30.0

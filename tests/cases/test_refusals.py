@@ -110,7 +110,7 @@ class TestUnauthenticated:
             tokens = TokenRepository(session)
             found = tokens.by_hash(hash_token(api.tokens["applicant"]))
             assert found is not None
-            assert tokens.revoke(found[0].id, datetime.now(UTC))
+            assert tokens.revoke(found.id, datetime.now(UTC))
         before = api.snapshot(case["id"])
 
         response = api.fire(case["id"], "submit", "applicant", version)

@@ -1,11 +1,11 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from app.admission import lifecycle, views
 from app.api.deps import Context, CurrentActor, DbSession
-from app.api.http import IfMatch, etag, version_from_if_match
+from app.api.http import IfMatch, etag, json_response, version_from_if_match
 from app.cases import service
 from app.cases.repository import CaseFilters
 from app.cases.schemas import CaseCreate, CaseOut, CasePage, CaseUpdate, TransitionRequest
@@ -24,7 +24,7 @@ def create_case(
     return views.detail(session, ctx, actor, record)
 
 
-@router.get("")
+@router.get("", response_model=CasePage)
 def list_cases(
     session: DbSession,
     ctx: Context,
@@ -41,7 +41,7 @@ def list_cases(
     overdue: bool | None = None,
     limit: Annotated[int | None, Query(ge=1)] = None,
     cursor: str | None = None,
-) -> CasePage:
+) -> Response:
     """List the cases the caller may see, newest first, a page at a time."""
     settings = ctx.settings
     size = min(limit or settings.page_size_default, settings.page_size_max)
@@ -55,19 +55,22 @@ def list_cases(
     )
     records, next_cursor = service.list_page(session, ctx, actor, filters, cursor, size)
     today = ctx.today()
-    return CasePage(
+    page = CasePage(
         items=[views.summary(r, today, ctx.calendar) for r in records], next_cursor=next_cursor
     )
+    return json_response(page)
 
 
-@router.get("/{case_id}")
+@router.get("/{case_id}", response_model=CaseOut)
 def read_case(
-    case_id: uuid.UUID, session: DbSession, ctx: Context, actor: CurrentActor, response: Response
-) -> CaseOut:
+    case_id: uuid.UUID, request: Request, session: DbSession, ctx: Context, actor: CurrentActor
+) -> Response:
     """Read a case, with the actions the caller may take now and what each still lacks."""
     record = service.load(session, ctx, actor, case_id)
-    response.headers["ETag"] = etag(record.case.version)
-    return views.detail(session, ctx, actor, record)
+    body = views.detail_json(session, ctx, actor, record, request.app.state.case_bodies)
+    return Response(
+        body, media_type="application/json", headers={"ETag": etag(record.case.version)}
+    )
 
 
 @router.patch("/{case_id}")

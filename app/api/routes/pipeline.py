@@ -3,8 +3,8 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Request, Response
 
 from app.api.deps import Context, CurrentActor, DbSession
+from app.core.cache import BodyCache
 from app.pipeline import service
-from app.pipeline.cache import BodyCache
 from app.pipeline.schemas import PipelineOut
 
 router = APIRouter(prefix="/api/v1/pipeline", tags=["pipeline"])
