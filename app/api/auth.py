@@ -8,20 +8,23 @@ in a short read of its own, so that an upload streaming in holds no lock. Record
 use is a short write of its own that never makes a request wait on another writer.
 """
 
+import asyncio
+
 from starlette.requests import HTTPConnection
 
 from app.api.security import FailureLimiter, client_address
 from app.api.transaction import TRANSACTION, RequestTransaction
 from app.auth.actor import Actor
-from app.auth.service import authenticate, record_use
+from app.auth.service import authenticate, record_use, use_is_stale
 from app.context import AppContext
 from app.core.db import unit_of_work
 from app.core.errors import AdmissionError, TooManyRequests, Unauthenticated
-from app.core.threads import in_worker_thread
+from app.core.threads import for_reading, in_worker_thread
 
 # Keys, in an ASGI scope's "state", of the outcome of authenticating the request.
 ACTOR = "actor"
 REFUSAL = "auth_refusal"
+UNRECORDED_USE = "unrecorded_token_use"
 
 
 def _resolve(connection: HTTPConnection) -> Actor:
@@ -57,8 +60,23 @@ def authenticate_token(connection: HTTPConnection, token: str) -> Actor:
     except Unauthenticated:
         limiter.record_failure(address)
         raise
-    record_use(ctx.engine, actor, ctx.now())
+    now = ctx.now()
+    if use_is_stale(actor, now):
+        if _on_event_loop():
+            # A write that may wait a little for SQLite's lock: done off the loop, by
+            # `actor_of_async`, before the request goes on.
+            connection.scope["state"][UNRECORDED_USE] = now
+        else:
+            record_use(ctx.engine, actor, now)
     return actor
+
+
+def _on_event_loop() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 def _look_up(connection: HTTPConnection, ctx: AppContext, token: str) -> Actor:
@@ -80,6 +98,14 @@ async def actor_of_async(connection: HTTPConnection) -> Actor:
     state = connection.scope.get("state", {})
     if ACTOR in state:
         actor: Actor = state[ACTOR]
+        return actor
+    transaction = state.get(TRANSACTION)
+    if isinstance(transaction, RequestTransaction) and not transaction.write:
+        # In the request's read transaction: where its reads run.
+        actor = await for_reading(transaction.engine, _resolve, connection)
+        if (used_at := state.pop(UNRECORDED_USE, None)) is not None:
+            ctx: AppContext = connection.app.state.context
+            await in_worker_thread(record_use, ctx.engine, actor, used_at)
         return actor
     return await in_worker_thread(_resolve, connection)
 

@@ -53,7 +53,9 @@ def _sqlite_engine(url: str, settings: Settings) -> Engine:
     engine = create_engine(
         url,
         pool_size=settings.db_pool_size,
-        max_overflow=settings.db_max_overflow,
+        # Never wait for a pooled connection: reads run on the event loop (see
+        # `app/core/threads.py`), which must not block; a connection is only a file handle.
+        max_overflow=-1,
         connect_args={
             "check_same_thread": False,
             "timeout": settings.sqlite_busy_timeout_ms / 1000,

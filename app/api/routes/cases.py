@@ -9,6 +9,8 @@ from app.api.http import IfMatch, etag, json_response, version_from_if_match
 from app.cases import service
 from app.cases.repository import CaseFilters
 from app.cases.schemas import CaseCreate, CaseOut, CasePage, CaseUpdate, TransitionRequest
+from app.core.cache import BodyCache
+from app.core.threads import for_reading
 
 router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
 
@@ -55,22 +57,24 @@ def list_cases(
     )
     records, next_cursor = service.list_page(session, ctx, actor, filters, cursor, size)
     today = ctx.today()
-    page = CasePage(
-        items=[views.summary(r, today, ctx.calendar) for r in records], next_cursor=next_cursor
-    )
-    return json_response(page)
+    items = [views.summary(r, today, ctx.calendar) for r in records]
+    return json_response(CasePage(items=items, next_cursor=next_cursor))
 
 
 @router.get("/{case_id}", response_model=CaseOut)
-def read_case(
+async def read_case(
     case_id: uuid.UUID, request: Request, session: DbSession, ctx: Context, actor: CurrentActor
 ) -> Response:
     """Read a case, with the actions the caller may take now and what each still lacks."""
-    record = service.load(session, ctx, actor, case_id)
-    body = views.detail_json(session, ctx, actor, record, request.app.state.case_bodies)
-    return Response(
-        body, media_type="application/json", headers={"ETag": etag(record.case.version)}
-    )
+    kept: BodyCache = request.app.state.case_bodies
+
+    def read() -> Response:
+        record = service.load(session, ctx, actor, case_id)
+        body = views.detail_json(session, ctx, actor, record, kept)
+        headers = {"ETag": etag(record.case.version)}
+        return Response(body, media_type="application/json", headers=headers)
+
+    return await for_reading(ctx.engine, read)
 
 
 @router.patch("/{case_id}")
