@@ -1,7 +1,7 @@
 """Databases for the benchmarks: migrated from scratch, with the small Chain's tokens and cases
 driven through the running service's API (as tests/factories.py does)."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -27,11 +27,16 @@ def fresh(url: str, storage_dir: Path) -> dict[str, str]:
 class Cases:
     in_review: list[str]  # cases in council review with their site-visit minutes uploaded
     other: list[str]
+    # cases in ministry appraisal with the papers for the Prime Minister uploaded
+    in_appraisal: list[str] = field(default_factory=list)
 
 
-def in_council_review(base_url: str, tokens: dict[str, str], count: int, drafts: int) -> Cases:
+def in_council_review(
+    base_url: str, tokens: dict[str, str], count: int, drafts: int, appraisals: int = 0
+) -> Cases:
     """`count` cases in council review whose site visit can be recorded (the minutes are
-    uploaded, as the workflow requires), plus `drafts` cases left in draft."""
+    uploaded, as the workflow requires), `appraisals` in ministry appraisal that can go to the
+    Prime Minister and back, plus `drafts` cases left in draft."""
     with httpx.Client(base_url=base_url, timeout=60) as http:
         api = Api(http, tokens)  # type: ignore[arg-type]  # any httpx client will do
         in_review = []
@@ -41,4 +46,10 @@ def in_council_review(base_url: str, tokens: dict[str, str], count: int, drafts:
             assert uploaded.status_code == 201, uploaded.text
             in_review.append(case["id"])
         other = [api.create_case()["id"] for _ in range(drafts)]
-    return Cases(in_review, other)
+        in_appraisal = []
+        for _ in range(appraisals):
+            case = api.case_in_ministry_appraisal()
+            for doc_type in ("appraisal_report", "pm_submission"):
+                assert api.upload(case["id"], doc_type, "ministry").status_code == 201
+            in_appraisal.append(case["id"])
+    return Cases(in_review, other, in_appraisal)

@@ -162,6 +162,44 @@ def transitions(
     return asyncio.run(_drive(base_url, case_ids, step, duration))
 
 
+def cycles(
+    base_url: str,
+    tokens: dict[str, str],
+    case_ids: list[str],
+    steps: list[tuple[str, str]],
+    duration: float,
+) -> Load:
+    """One client per case, each firing `steps` ((action, who) pairs) round and round, each
+    transition guarded by the ETag the one before answered (the case is read once, first).
+    Every POST is timed: nothing but audited transitions."""
+    etags: dict[str, str] = {}
+    turn: dict[str, int] = {}
+
+    async def step(client: httpx.AsyncClient, case_id: str, loop: Loop) -> None:
+        if case_id not in etags:
+            read = await client.get(
+                f"/api/v1/cases/{case_id}",
+                headers={"Authorization": f"Bearer {tokens[steps[0][1]]}"},
+            )
+            etags[case_id] = read.headers["etag"]
+        action, who = steps[turn.get(case_id, 0) % len(steps)]
+        headers = {"Authorization": f"Bearer {tokens[who]}", "If-Match": etags[case_id]}
+        started = time.perf_counter()
+        fired = await client.post(
+            f"/api/v1/cases/{case_id}/transitions", json={"action": action}, headers=headers
+        )
+        elapsed = time.perf_counter() - started
+        if fired.status_code == 200:
+            loop.latencies.append(elapsed)
+            etags[case_id] = fired.headers["etag"]
+            turn[case_id] = turn.get(case_id, 0) + 1
+        else:
+            loop.errors.append(f"{action} {fired.status_code}: {fired.text[:200]}")
+            etags.pop(case_id, None)
+
+    return asyncio.run(_drive(base_url, case_ids, step, duration))
+
+
 def save_lua(path: Path, headers: dict[str, str]) -> None:
     """The Lua script `wrk` is given, kept for running a row by hand."""
     path.write_text(_lua(headers))

@@ -12,11 +12,11 @@ call ("total"), as shares of all samples. `py-spy` is installed for this only
 
 import argparse
 import collections
+import os
 import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -87,18 +87,23 @@ def main() -> None:
                 raw = root / "profile.txt"
                 sampler = subprocess.Popen(
                     [spy, "record", "-p", str(app.process.pid), "-f", "raw", "-o", str(raw)]
-                    + ["-d", str(int(args.duration) + 2), "-r", "200", "--nonblocking", "--gil"],
+                    + ["-d", str(int(args.duration) + 2), "-r", "200", "--nonblocking"]
+                    + ([] if os.environ.get("SPY_ALL") else ["--gil"]),
                     stdout=subprocess.DEVNULL,
                     stderr=subprocess.DEVNULL,
                 )
                 auth = {"Authorization": f"Bearer {tokens['council']}"}
                 if args.request == "transition":
-                    runner = threading.Thread(
-                        target=httpload.transitions,
-                        args=(app.url, tokens, cases.in_review, args.duration),
+                    # As the request table runs it: each site visit needs new minutes.
+                    load = httpload.transitions(
+                        app.url,
+                        tokens["council"],
+                        cases.in_review,
+                        "record_site_visit",
+                        args.duration,
+                        upload="site_visit_minutes",
                     )
-                    runner.start()
-                    runner.join()
+                    print(f"transition: {load.rate:,.0f}/s, p99 {load.p99_ms:,.1f} ms")
                 else:
                     path = READS[args.request](cases.in_review[0])
                     load = httpload.wrk(app.url + path, args.duration, auth)

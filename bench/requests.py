@@ -11,13 +11,18 @@ from bench.httpload import Load
 
 TITLE = "Requests at 16 clients ({backend})"
 NOTE = (
-    "wrk -t2 -c16 for reads, an async httpx client with 16 tasks for transitions (each task "
-    "on its own case: read the ETag, then POST the transition with If-Match; the figures are "
-    "those of the POSTs). Share: requests/s as a share of the minimal app's in the same run."
+    "wrk -t2 -c16 for reads, an async httpx client with 16 tasks for transitions, each task "
+    "on its own case. record_site_visit: each loop uploads the new minutes the visit needs "
+    "(not timed), reads the ETag, then POSTs the transition with If-Match (timed). No upload: "
+    "each task fires submit_to_pm and return_to_ministry in turn, each with the ETag the one "
+    "before answered (every request timed). Share: requests/s as a share of the minimal app's "
+    "in the same run."
 )
 FORMATS = {"p50 ms": "{:,.1f}", "p99 ms": "{:,.1f}", "share": "{:.1%}", "server MB": "{:,.0f}"}
 REVIEW_CASES = 16
 TRANSITION_ROW = "audited transition (record_site_visit, If-Match)"
+CYCLE_ROW = "audited transition, no upload (submit_to_pm ⇄ return_to_ministry)"
+CYCLE = [("submit_to_pm", "ministry"), ("return_to_ministry", "government")]
 WORKERS_ROW = "audited transition, `serve --workers 2`"
 
 
@@ -62,7 +67,9 @@ def run(bench: Bench, backend: str) -> None:
             pool = stack.enter_context(
                 servers.running(servers.admission_server(url, storage, bench.workdir, 2))
             )
-        cases = dataset.in_council_review(service.url, tokens, REVIEW_CASES, drafts=4)
+        cases = dataset.in_council_review(
+            service.url, tokens, REVIEW_CASES, drafts=4, appraisals=REVIEW_CASES
+        )
         reads = _reads(service.url, cases.in_review[0], council)
         for n in range(bench.options.runs):
             print(f"  {backend} requests, run {n + 1}/{bench.options.runs}", flush=True)
@@ -88,6 +95,10 @@ def run(bench: Bench, backend: str) -> None:
                         upload="site_visit_minutes",
                     )
                     _add(bench, title, row, load, reference.rate)
+            # The site visit's row times the transitions of loops that also upload (each
+            # visit needs new minutes); this one times audited transitions and nothing else.
+            load = httpload.cycles(service.url, tokens, cases.in_appraisal, CYCLE, duration)
+            _add(bench, title, CYCLE_ROW, load, reference.rate)
             table.add(TRANSITION_ROW, "server MB", service.rss_mb())
             if pool is not None:
                 table.add(WORKERS_ROW, "server MB", pool.rss_mb())

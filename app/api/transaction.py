@@ -11,7 +11,9 @@ after the endpoint ran (the idempotency layer stores the response there) holds i
 writes before passing the response on.
 """
 
-from typing import Any
+import functools
+from collections.abc import Callable
+from typing import Any, ParamSpec, TypeVar
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
@@ -23,7 +25,7 @@ from app.core.db import commit, open_session, rollback
 from app.core.errors import AdmissionError
 from app.core.threads import in_worker_thread
 
-# Key, in an ASGI scope's "state", of the request's transaction.
+# Key, in an ASGI scope's "state" and in its session's `info`, of the request's transaction.
 TRANSACTION = "transaction"
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -47,6 +49,7 @@ class RequestTransaction:
             raise RuntimeError("the request's transaction has ended")
         if self._session is None:
             self._session = open_session(self.engine, write=self.write)
+            self._session.info[TRANSACTION] = self
         return self._session
 
     def finish(self, *, ok: bool) -> None:
@@ -81,6 +84,38 @@ class RequestTransaction:
             await in_worker_thread(self.finish, ok=ok)
         else:
             self.finish(ok=ok)
+
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def commits_in_its_thread(endpoint: Callable[P, T]) -> Callable[P, T]:
+    """For a plain endpoint that writes (the framework runs it in a worker thread): end the
+    request's transaction in that thread as soon as the endpoint is done, committed or rolled
+    back, instead of after a trip back to the event loop. SQLite's write lock, and
+    PostgreSQL's row locks, are then held only while the work runs. A layer that holds the
+    transaction (idempotency) still ends it itself."""
+
+    @functools.wraps(endpoint)
+    def run(*args: P.args, **kwargs: P.kwargs) -> T:
+        session = kwargs["session"]
+        try:
+            result = endpoint(*args, **kwargs)
+        except BaseException:
+            end_here(session, ok=False)
+            raise
+        end_here(session, ok=True)
+        return result
+
+    return run
+
+
+def end_here(session: object, *, ok: bool) -> None:
+    """End the request's transaction that `session` belongs to, in the calling thread."""
+    transaction = getattr(session, "info", {}).get(TRANSACTION)
+    if isinstance(transaction, RequestTransaction) and not transaction.held:
+        transaction.finish(ok=ok)
 
 
 def request_transaction(scope: Scope) -> RequestTransaction:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from python_multipart.multipart import MultipartParser, parse_options_header
 
 from app.core.errors import InvalidInput, TooLarge, UnsupportedType
+from app.core.threads import in_worker_thread
 from app.storage.local import DocumentStore, StagedFile, StagingWriter
 
 if TYPE_CHECKING:
@@ -38,6 +39,8 @@ class _State:
     filename: str | None = None
     value: bytearray = field(default_factory=bytearray)
     writer: StagingWriter | None = None
+    # The file part, read to its end, not yet flushed to disk.
+    complete: StagingWriter | None = None
     staged: StagedFile | None = None
     file_name: str | None = None
     fields: dict[str, str] = field(default_factory=dict)
@@ -56,6 +59,9 @@ async def receive_upload(
         async for chunk in body:
             parser.write(chunk)
         parser.finalize()
+        if state.complete is not None:
+            state.staged = await in_worker_thread(state.complete.finish)
+            state.complete = None
     except (TooLarge, InvalidInput, UnsupportedType):
         _discard(state)
         raise
@@ -69,8 +75,9 @@ async def receive_upload(
 
 
 def _discard(state: _State) -> None:
-    if state.writer is not None:
-        state.writer.discard()
+    for writer in (state.writer, state.complete):
+        if writer is not None:
+            writer.discard()
     if state.staged is not None:
         state.staged.path.unlink(missing_ok=True)
 
@@ -100,7 +107,7 @@ def _callbacks(state: _State, store: DocumentStore, limit: int) -> "MultipartCal
         raw_filename = params.get(b"filename")
         state.filename = raw_filename.decode("utf-8", "replace") if raw_filename else None
         if state.name == FILE_FIELD:
-            if state.writer is not None or state.staged is not None:
+            if state.writer is not None or state.complete is not None:
                 raise InvalidInput("exactly one file is accepted", {"file": "repeated"})
             state.writer = store.staging(limit)
             state.file_name = state.filename
@@ -115,7 +122,8 @@ def _callbacks(state: _State, store: DocumentStore, limit: int) -> "MultipartCal
 
     def on_part_end() -> None:
         if state.name == FILE_FIELD and state.writer is not None:
-            state.staged = state.writer.finish()
+            # Flushed to disk (fsync) once the body is read, off the event loop.
+            state.complete = state.writer
             state.writer = None
         elif state.name:
             state.fields[state.name] = state.value.decode("utf-8", "replace").strip()

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Query, Request, Response
 from app.admission import lifecycle, views
 from app.api.deps import Context, CurrentActor, DbSession
 from app.api.http import IfMatch, etag, json_response, version_from_if_match
+from app.api.transaction import commits_in_its_thread
 from app.cases import service
 from app.cases.repository import CaseFilters
 from app.cases.schemas import CaseCreate, CaseOut, CasePage, CaseUpdate, TransitionRequest
@@ -16,6 +17,7 @@ router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
 
 
 @router.post("", status_code=201)
+@commits_in_its_thread
 def create_case(
     body: CaseCreate, session: DbSession, ctx: Context, actor: CurrentActor, response: Response
 ) -> CaseOut:
@@ -78,6 +80,7 @@ async def read_case(
 
 
 @router.patch("/{case_id}")
+@commits_in_its_thread
 def update_case(
     case_id: uuid.UUID,
     body: CaseUpdate,
@@ -95,6 +98,7 @@ def update_case(
 
 
 @router.post("/{case_id}/transitions")
+@commits_in_its_thread
 def fire_transition(
     case_id: uuid.UUID,
     body: TransitionRequest,

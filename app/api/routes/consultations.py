@@ -4,6 +4,7 @@ from fastapi import APIRouter, Response
 
 from app.api.deps import Context, CurrentActor, DbSession
 from app.api.http import IfMatch, etag, version_from_if_match
+from app.api.transaction import commits_in_its_thread
 from app.consultations import extensions, service
 from app.consultations.models import Consultation
 from app.consultations.schemas import (
@@ -50,6 +51,7 @@ def list_consultations(
 
 
 @router.post("/{consultation_id}/answer")
+@commits_in_its_thread
 def answer_consultation(
     case_id: uuid.UUID,
     consultation_id: uuid.UUID,
@@ -69,6 +71,7 @@ def answer_consultation(
 
 
 @router.post("/{consultation_id}/extend")
+@commits_in_its_thread
 def extend_consultation(
     case_id: uuid.UUID,
     consultation_id: uuid.UUID,

@@ -7,7 +7,7 @@ from starlette.concurrency import run_in_threadpool
 from app.api.deps import Context, CurrentActor, DbSession
 from app.api.http import IfMatch, etag, optional_version_from_if_match
 from app.api.limits import upload_body_limit
-from app.api.transaction import request_transaction
+from app.api.transaction import end_here, request_transaction
 from app.auth.actor import Actor
 from app.context import AppContext
 from app.core.db import unit_of_work
@@ -100,10 +100,17 @@ def _store(
     upload: ParsedUpload,
     expected: int | None,
 ) -> tuple[DocumentOut, int]:
-    # The request's one write transaction, opened only once the bytes are on disk.
+    # The request's one write transaction, opened only once the bytes are on disk, and
+    # ended here, in this thread, as soon as the document is recorded.
     session = request_transaction(request.scope).session
-    stored = service.store_upload(session, ctx, actor, case_id, upload, expected)
-    return _out(stored.document, actor.org_slug), stored.case_version
+    try:
+        stored = service.store_upload(session, ctx, actor, case_id, upload, expected)
+        out = _out(stored.document, actor.org_slug)
+    except BaseException:
+        end_here(session, ok=False)
+        raise
+    end_here(session, ok=True)
+    return out, stored.case_version
 
 
 @router.get("")
