@@ -26,7 +26,7 @@ from app.documents.models import Document
 from app.engine.definition import ConsultationSpec
 from app.engine.roles import OrgKind, Role
 from app.engine.workflow import Workflow
-from app.events.models import Event
+from app.events import service as events
 from app.letters import service as letters
 from tests.admission.factories import (
     MONDAY,
@@ -734,8 +734,8 @@ class TestIssueReceipt:
             ("provincial_proposal", "to-trinh.pdf", proposal.sha256[:16]),
             ("site_documents", "mat-bang.pdf", site.sha256[:16]),
         ]
-        event = session.scalars(select(Event).where(Event.case_id == case.id)).one()
-        assert (event.type, event.data["document_id"]) == ("document.uploaded", str(filed.id))
+        [event] = [e for e in events.pending(session) if e["case_id"] == case.id]
+        assert (event["type"], event["data"]["document_id"]) == ("document.uploaded", str(filed.id))
 
 
 class TestIssueSupplementNotice:
