@@ -294,16 +294,14 @@ def gc(min_age: int, dry_run: bool) -> None:
     from app.core.models import utcnow
     from app.documents.gc import collect
     from app.idempotency import service as idempotency
-    from app.storage.local import DocumentStore
+    from app.storage.factory import open_store
     from app.webhooks import service as webhooks
 
     settings = get_settings()
     engine = create_db_engine(settings)
     now = utcnow()
     try:
-        result = collect(
-            engine, DocumentStore(settings.storage_dir), min_age=min_age, now=now, dry_run=dry_run
-        )
+        result = collect(engine, open_store(settings), min_age=min_age, now=now, dry_run=dry_run)
         with unit_of_work(engine, write=not dry_run) as session:
             keys = idempotency.delete_expired(session, now, dry_run=dry_run)
             before = now - timedelta(days=settings.webhook_retention_days)
@@ -312,7 +310,7 @@ def gc(min_age: int, dry_run: bool) -> None:
         engine.dispose()
     if dry_run:
         for found in result.files:
-            click.echo(f"would remove {found.kind} {found.path} ({found.size} bytes)")
+            click.echo(f"would remove {found.kind} {found.location} ({found.size} bytes)")
     click.echo(f"{result.summary()}; {keys} expired idempotency keys; {pruned.summary()}")
 
 

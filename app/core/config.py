@@ -2,8 +2,9 @@
 
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -14,6 +15,18 @@ class Settings(BaseSettings):
 
     database_url: str = Field(default="sqlite:///./var/admission.db")
     storage_dir: Path = Field(default=Path("./var/documents"))
+    # Where documents' bytes live: `s3://bucket/prefix` for an S3-compatible object store
+    # (what several API hosts share), or `file:///path` or a plain path for a local
+    # directory. Unset: the local directory STORAGE_DIR.
+    storage_url: str | None = None
+    # An S3-compatible store other than AWS (MinIO, Ceph, ...), addressed path-style; the
+    # credentials are the usual AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY variables.
+    s3_endpoint_url: str | None = None
+    s3_region: str | None = None
+    # Size of the parts an upload is sent in (one part per upload is held in memory; S3
+    # takes parts of 5 MiB at least), and connections to the store per process.
+    s3_part_bytes: int = Field(default=8 * 1024 * 1024, ge=5 * 1024 * 1024)
+    s3_max_connections: int = Field(default=32, gt=0)
     workflows_dir: Path = Field(default=PROJECT_ROOT / "workflows")
     calendar_file: Path = Field(default=PROJECT_ROOT / "calendars" / "vietnam.yaml")
     # Fonts embedded in generated letters (receipts, supplement notices): Vietnamese needs Unicode.
@@ -58,6 +71,18 @@ class Settings(BaseSettings):
     webhook_poll_seconds: float = Field(default=1.0, gt=0)
     # How long `admission gc` keeps delivered deliveries and removed subscriptions.
     webhook_retention_days: int = Field(default=30, gt=0)
+
+    @field_validator("storage_url")
+    @classmethod
+    def _storage_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme == "s3" and not parts.netloc:
+            raise ValueError("an s3:// storage URL names its bucket: s3://bucket/prefix")
+        if parts.scheme not in ("", "s3", "file"):
+            raise ValueError("the storage URL is s3://bucket/prefix, file:///path or a path")
+        return value
 
 
 @lru_cache

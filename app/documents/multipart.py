@@ -1,8 +1,10 @@
 """Streams a `multipart/form-data` upload straight into the document store.
 
 Starlette's own form parsing would buffer the whole body before the endpoint runs; here the
-file part goes chunk by chunk into a staging file, so the size limit is enforced while the
-bytes arrive and memory stays flat whatever the upload's size.
+file part goes chunk by chunk into the store's staging (a file, or an object store's upload
+in parts), so the size limit is enforced while the bytes arrive and memory stays flat
+whatever the upload's size. A store whose writes wait on the network is written to from a
+worker thread, never from the event loop.
 """
 
 from collections.abc import AsyncIterator
@@ -11,8 +13,9 @@ from typing import TYPE_CHECKING
 
 from python_multipart.multipart import MultipartParser, parse_options_header
 
-from app.core.errors import InvalidInput, TooLarge, UnsupportedType
-from app.storage.local import DocumentStore, StagedFile, StagingWriter
+from app.core.errors import AdmissionError, InvalidInput, UnsupportedType
+from app.core.threads import in_worker_thread
+from app.storage.base import DocumentStore, StagedFile, StagingWriter
 
 if TYPE_CHECKING:
     from python_multipart.multipart import MultipartCallbacks
@@ -54,25 +57,31 @@ async def receive_upload(
     parser = MultipartParser(boundary, _callbacks(state, store, limit))
     try:
         async for chunk in body:
-            parser.write(chunk)
-        parser.finalize()
-    except (TooLarge, InvalidInput, UnsupportedType):
-        _discard(state)
+            if store.blocking_writes:
+                await in_worker_thread(parser.write, chunk)
+            else:
+                parser.write(chunk)
+        if store.blocking_writes:
+            await in_worker_thread(parser.finalize)
+        else:
+            parser.finalize()
+    except AdmissionError:  # too large, malformed fields, the store unavailable
+        await _discard(state, store)
         raise
     except Exception as exc:  # the parser's own errors: a malformed body
-        _discard(state)
+        await _discard(state, store)
         raise InvalidInput("malformed multipart body", {"body": str(exc)}) from exc
     if state.staged is None:
-        _discard(state)
+        await _discard(state, store)
         raise InvalidInput("a file is required", {"file": "missing"})
     return ParsedUpload(fields=state.fields, filename=state.file_name, staged=state.staged)
 
 
-def _discard(state: _State) -> None:
+async def _discard(state: _State, store: DocumentStore) -> None:
     if state.writer is not None:
-        state.writer.discard()
+        await in_worker_thread(state.writer.discard)
     if state.staged is not None:
-        state.staged.path.unlink(missing_ok=True)
+        await in_worker_thread(store.discard, state.staged)
 
 
 def _callbacks(state: _State, store: DocumentStore, limit: int) -> "MultipartCallbacks":
