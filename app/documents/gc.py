@@ -11,10 +11,15 @@ staging file (or sends its next part), and a staged upload is committed within i
 so `min_age` must exceed the longest time an upload may stay idle or a request may take (the
 default, an hour, does). Were it shorter, the upload would fail; no row would be harmed.
 
-Deleting a stored object races with a transaction about to reference it. The collector
-decides in two steps: it scans without holding anything, then re-checks its candidates, and
-deletes them, while keeping every writer of a case out (SQLite's write lock; on PostgreSQL a
-SHARE lock on `cases`).
+**Stored objects** are protected by the database, which every host shares: a transaction
+writes (flushes) the `documents` row that names an object *before* it puts the object at its
+content address (`documents.service.record_document`), so the reference exists before the
+object does. The collector scans the store without holding anything, keeps the candidates no
+row names, then re-checks them and deletes them while it holds the `documents` table against
+writers (SHARE lock on PostgreSQL; SQLite's write lock). A transaction that has written a
+row is waited for, and its row seen; one that has not yet written its row waits for the
+collector, and then, finding the object gone, puts it back from its staging copy. So no
+committed row ever names an object the collector removed, whichever host either runs on.
 """
 
 import time
@@ -107,13 +112,14 @@ def collect(
 
 
 def _hold_writers(session: Session) -> None:
-    """Wait for the transactions that wrote a case, and keep new ones out until this ends.
+    """Wait for the transactions that wrote a document row, and keep new ones out until
+    this one ends.
 
     On SQLite the unit of work began with BEGIN IMMEDIATE: its first statement takes the
     database's write lock, which every writer holds until it commits.
     """
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("LOCK TABLE cases IN SHARE MODE"))
+        session.execute(text("LOCK TABLE documents IN SHARE MODE"))
 
 
 def _unreferenced(session: Session, found: list[Garbage]) -> list[Garbage]:
