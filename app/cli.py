@@ -314,6 +314,62 @@ def gc(min_age: int, dry_run: bool) -> None:
     click.echo(f"{result.summary()}; {keys} expired idempotency keys; {pruned.summary()}")
 
 
+@main.group()
+def storage() -> None:
+    """The document store."""
+
+
+@storage.command("copy")
+@click.option(
+    "--to",
+    "target_url",
+    required=True,
+    help="The store to copy into: s3://bucket/prefix, file:///path or a path.",
+)
+@click.option(
+    "--from",
+    "source_url",
+    default=None,
+    help="The store to copy from (default: the configured one, STORAGE_URL or STORAGE_DIR).",
+)
+@click.option("--verbose", "-v", is_flag=True, help="One line per object.")
+def storage_copy(target_url: str, source_url: str | None, verbose: bool) -> None:
+    """Copy every document the database references into another store, verifying each
+    SHA-256; objects the target holds already (verified) are skipped, so an interrupted
+    copy is resumed by running it again. Exit 1 if any object is missing or corrupt."""
+    from app.core.config import check_storage_url
+    from app.core.db import create_db_engine
+    from app.documents.transfer import copy_documents
+    from app.storage.factory import open_store
+
+    settings = get_settings()
+    try:
+        for url in filter(None, (target_url, source_url)):
+            check_storage_url(url)
+    except ValueError as exc:
+        _fail(str(exc))
+    source = open_store(settings, source_url)
+    target = open_store(settings, target_url)
+    if source.describe() == target.describe():
+        _fail(f"the source and the target are the same store ({source.describe()})")
+    engine = create_db_engine(settings)
+
+    def tell(sha256: str, outcome: str) -> None:
+        if verbose or outcome in ("missing", "mismatched"):
+            click.echo(f"{outcome} {sha256}")
+
+    click.echo(f"copying from {source.describe()} to {target.describe()}")
+    try:
+        report = copy_documents(engine, source, target, on_object=tell)
+    except AdmissionError as exc:
+        _fail(f"{exc.message} {exc.details or ''}".strip())
+    finally:
+        engine.dispose()
+    click.echo(report.summary())
+    if not report.complete:
+        sys.exit(1)
+
+
 @workflow.command("draw")
 @click.argument("key", default="qtsc-chain-admission")
 @click.option("--version", "version", type=int, default=None, help="Default: the latest.")

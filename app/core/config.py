@@ -14,6 +14,10 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
     database_url: str = Field(default="sqlite:///./var/admission.db")
+    # PostgreSQL connections each process keeps open, and how many more it may open at a
+    # peak: a host holds up to (pool + overflow) × its processes.
+    database_pool_size: int = Field(default=10, ge=1)
+    database_max_overflow: int = Field(default=20, ge=0)
     storage_dir: Path = Field(default=Path("./var/documents"))
     # Where documents' bytes live: `s3://bucket/prefix` for an S3-compatible object store
     # (what several API hosts share), or `file:///path` or a plain path for a local
@@ -75,14 +79,17 @@ class Settings(BaseSettings):
     @field_validator("storage_url")
     @classmethod
     def _storage_url(cls, value: str | None) -> str | None:
-        if not value:
-            return None
-        parts = urlsplit(value)
-        if parts.scheme == "s3" and not parts.netloc:
-            raise ValueError("an s3:// storage URL names its bucket: s3://bucket/prefix")
-        if parts.scheme not in ("", "s3", "file"):
-            raise ValueError("the storage URL is s3://bucket/prefix, file:///path or a path")
-        return value
+        return check_storage_url(value) if value else None
+
+
+def check_storage_url(value: str) -> str:
+    """`value` if it names a document store the service has, else ValueError saying why."""
+    parts = urlsplit(value)
+    if parts.scheme == "s3" and not parts.netloc:
+        raise ValueError("an s3:// storage URL names its bucket: s3://bucket/prefix")
+    if parts.scheme not in ("", "s3", "file"):
+        raise ValueError("the storage URL is s3://bucket/prefix, file:///path or a path")
+    return value
 
 
 @lru_cache
