@@ -294,16 +294,14 @@ def gc(min_age: int, dry_run: bool) -> None:
     from app.core.models import utcnow
     from app.documents.gc import collect
     from app.idempotency import service as idempotency
-    from app.storage.local import DocumentStore
+    from app.storage.factory import open_store
     from app.webhooks import service as webhooks
 
     settings = get_settings()
     engine = create_db_engine(settings)
     now = utcnow()
     try:
-        result = collect(
-            engine, DocumentStore(settings.storage_dir), min_age=min_age, now=now, dry_run=dry_run
-        )
+        result = collect(engine, open_store(settings), min_age=min_age, now=now, dry_run=dry_run)
         with unit_of_work(engine, write=not dry_run) as session:
             keys = idempotency.delete_expired(session, now, dry_run=dry_run)
             before = now - timedelta(days=settings.webhook_retention_days)
@@ -312,8 +310,64 @@ def gc(min_age: int, dry_run: bool) -> None:
         engine.dispose()
     if dry_run:
         for found in result.files:
-            click.echo(f"would remove {found.kind} {found.path} ({found.size} bytes)")
+            click.echo(f"would remove {found.kind} {found.location} ({found.size} bytes)")
     click.echo(f"{result.summary()}; {keys} expired idempotency keys; {pruned.summary()}")
+
+
+@main.group()
+def storage() -> None:
+    """The document store."""
+
+
+@storage.command("copy")
+@click.option(
+    "--to",
+    "target_url",
+    required=True,
+    help="The store to copy into: s3://bucket/prefix, file:///path or a path.",
+)
+@click.option(
+    "--from",
+    "source_url",
+    default=None,
+    help="The store to copy from (default: the configured one, STORAGE_URL or STORAGE_DIR).",
+)
+@click.option("--verbose", "-v", is_flag=True, help="One line per object.")
+def storage_copy(target_url: str, source_url: str | None, verbose: bool) -> None:
+    """Copy every document the database references into another store, verifying each
+    SHA-256; objects the target holds already (verified) are skipped, so an interrupted
+    copy is resumed by running it again. Exit 1 if any object is missing or corrupt."""
+    from app.core.config import check_storage_url
+    from app.core.db import create_db_engine
+    from app.documents.transfer import copy_documents
+    from app.storage.factory import open_store
+
+    settings = get_settings()
+    try:
+        for url in filter(None, (target_url, source_url)):
+            check_storage_url(url)
+    except ValueError as exc:
+        _fail(str(exc))
+    source = open_store(settings, source_url)
+    target = open_store(settings, target_url)
+    if source.describe() == target.describe():
+        _fail(f"the source and the target are the same store ({source.describe()})")
+    engine = create_db_engine(settings)
+
+    def tell(sha256: str, outcome: str) -> None:
+        if verbose or outcome in ("missing", "mismatched"):
+            click.echo(f"{outcome} {sha256}")
+
+    click.echo(f"copying from {source.describe()} to {target.describe()}")
+    try:
+        report = copy_documents(engine, source, target, on_object=tell)
+    except AdmissionError as exc:
+        _fail(f"{exc.message} {exc.details or ''}".strip())
+    finally:
+        engine.dispose()
+    click.echo(report.summary())
+    if not report.complete:
+        sys.exit(1)
 
 
 @workflow.command("draw")

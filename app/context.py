@@ -12,7 +12,8 @@ from app.core.config import Settings
 from app.core.db import create_db_engine
 from app.core.models import utcnow
 from app.engine.loader import WorkflowRegistry
-from app.storage.local import DocumentStore
+from app.storage.base import DocumentStore
+from app.storage.factory import open_store
 
 
 @dataclass
@@ -31,7 +32,7 @@ class AppContext:
             settings=settings,
             engine=create_db_engine(settings),
             workflows=workflows,
-            store=DocumentStore(settings.storage_dir),
+            store=open_store(settings),
             calendar=WorkingCalendar.from_file(settings.calendar_file),
         )
 

@@ -20,7 +20,7 @@ from app.core.config import Settings
 from app.engine.loader import WorkflowRegistry
 from app.main import create_app
 from app.models import Base
-from tests import pg
+from tests import pg, s3
 from tests.databases import migrated
 from tests.factories import Api, make_tokens
 
@@ -78,6 +78,45 @@ def ctx(backend: Settings, workflows: WorkflowRegistry, tmp_path: Path) -> Itera
     empty_all_tables(context.engine)
     yield context
     context.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[s3.S3Server]:
+    """moto's S3 server on loopback, started for the tests that ask for it."""
+    server = s3.start(tmp_path_factory.mktemp("s3"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def s3_ctx(
+    backend: Settings,
+    workflows: WorkflowRegistry,
+    s3_server: s3.S3Server,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[AppContext]:
+    """As `ctx`, with the documents in a new bucket of the S3 server (parts of 5 MiB)."""
+    for name, value in s3_server.env().items():
+        monkeypatch.setenv(name, value)
+    settings = backend.model_copy(
+        update={
+            "storage_url": f"s3://{s3_server.new_bucket()}/documents",
+            "s3_endpoint_url": s3_server.url,
+            "s3_region": s3.REGION,
+            "s3_part_bytes": 5 * 1024 * 1024,
+        }
+    )
+    context = AppContext.from_settings(settings, workflows)
+    empty_all_tables(context.engine)
+    yield context
+    context.store.close()
+    context.engine.dispose()
+
+
+@pytest.fixture
+def s3_api(s3_ctx: AppContext) -> Iterator[Api]:
+    with TestClient(create_app(context=s3_ctx), raise_server_exceptions=False) as test_client:
+        yield Api(test_client, make_tokens(s3_ctx))
 
 
 @pytest.fixture

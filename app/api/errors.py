@@ -43,7 +43,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         428: "If-Match required",
         429: "Too many failed authentications (see Retry-After)",
         500: "Internal error (with a request id, never a stack trace)",
-        503: "The case's workflow version is not loaded on this server",
+        503: "The case's workflow version is not loaded here, or the document store is down",
     }.items()
 }
 

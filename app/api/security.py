@@ -1,9 +1,14 @@
 """Security plumbing: the security log, the request id it carries, and slowing down guessers.
 
-The failure limiter is in-process: each API process counts the failed authentications of
-each client address on its own. Behind a load balancer with N processes a client gets up to
-N times the limit before every process answers 429; that is enough to make guessing a
-256-bit token pointless, which is all it is for.
+The failure limiter is in-process, on purpose: each API process (each `--workers` process of
+each host) counts the failed authentications of each client address on its own. Behind a load
+balancer with N processes in all, a client gets up to N times `AUTH_FAILURE_LIMIT` failures per
+window before every process answers 429. That is enough for what it is for: the secrets it
+guards are 256-bit tokens (there are no passwords), which no rate of guessing can find, so it
+only keeps a broken or hostile client from flooding the log and the token look-ups. Counting
+in the shared database instead would turn each bad request into a database write, on the one
+resource every host shares: a flood of bad tokens would become a flood of writes. An operator
+who wants a figure for the whole cluster sets the limit to it divided by N.
 """
 
 import logging

@@ -3,8 +3,9 @@
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -14,7 +15,25 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
     database_url: str = Field(default="sqlite:///./var/admission.db")
+    # PostgreSQL connections each process keeps open, and how many more it may open at a
+    # peak: a host holds up to (pool + overflow) × its processes. Keep the pool at or above
+    # the requests a process serves at once: a connection opened for a peak is closed again
+    # when given back. (SQLite keeps as many, and opens more rather than wait.)
+    database_pool_size: int = Field(default=20, ge=1)
+    database_max_overflow: int = Field(default=20, ge=0)
     storage_dir: Path = Field(default=Path("./var/documents"))
+    # Where documents' bytes live: `s3://bucket/prefix` for an S3-compatible object store
+    # (what several API hosts share), or `file:///path` or a plain path for a local
+    # directory. Unset: the local directory STORAGE_DIR.
+    storage_url: str | None = None
+    # An S3-compatible store other than AWS (MinIO, Ceph, ...), addressed path-style; the
+    # credentials are the usual AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY variables.
+    s3_endpoint_url: str | None = None
+    s3_region: str | None = None
+    # Size of the parts an upload is sent in (one part per upload is held in memory; S3
+    # takes parts of 5 MiB at least), and connections to the store per process.
+    s3_part_bytes: int = Field(default=8 * 1024 * 1024, ge=5 * 1024 * 1024)
+    s3_max_connections: int = Field(default=32, gt=0)
     workflows_dir: Path = Field(default=PROJECT_ROOT / "workflows")
     calendar_file: Path = Field(default=PROJECT_ROOT / "calendars" / "vietnam.yaml")
     # Fonts embedded in generated letters (receipts, supplement notices): Vietnamese needs Unicode.
@@ -31,11 +50,6 @@ class Settings(BaseSettings):
     # FULL: a commit survives a power cut. NORMAL (with the WAL journal): it survives the
     # process being killed, and the last commits may be lost if the machine itself stops.
     sqlite_synchronous: Literal["FULL", "NORMAL"] = "FULL"
-    # Database connections each process keeps open, and how many more it may open at a peak.
-    # Keep `db_pool_size` at or above the requests a process serves at once: a connection
-    # opened for a peak is closed again when given back.
-    db_pool_size: int = Field(default=20, gt=0)
-    db_max_overflow: int = Field(default=20, ge=0)
     page_size_default: int = Field(default=50, gt=0)
     page_size_max: int = Field(default=200, gt=0)
     events_max_wait_seconds: float = 30.0
@@ -67,6 +81,21 @@ class Settings(BaseSettings):
     webhook_poll_seconds: float = Field(default=1.0, gt=0)
     # How long `admission gc` keeps delivered deliveries and removed subscriptions.
     webhook_retention_days: int = Field(default=30, gt=0)
+
+    @field_validator("storage_url")
+    @classmethod
+    def _storage_url(cls, value: str | None) -> str | None:
+        return check_storage_url(value) if value else None
+
+
+def check_storage_url(value: str) -> str:
+    """`value` if it names a document store the service has, else ValueError saying why."""
+    parts = urlsplit(value)
+    if parts.scheme == "s3" and not parts.netloc:
+        raise ValueError("an s3:// storage URL names its bucket: s3://bucket/prefix")
+    if parts.scheme not in ("", "s3", "file"):
+        raise ValueError("the storage URL is s3://bucket/prefix, file:///path or a path")
+    return value
 
 
 @lru_cache

@@ -41,8 +41,8 @@ def create_db_engine(settings: Settings) -> Engine:
     return create_engine(
         url,
         pool_pre_ping=True,
-        pool_size=settings.db_pool_size,
-        max_overflow=settings.db_max_overflow,
+        pool_size=settings.database_pool_size,
+        max_overflow=settings.database_max_overflow,
     )
 
 
@@ -52,7 +52,7 @@ def _sqlite_engine(url: str, settings: Settings) -> Engine:
         Path(database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(
         url,
-        pool_size=settings.db_pool_size,
+        pool_size=settings.database_pool_size,
         # Never wait for a pooled connection: reads run on the event loop (see
         # `app/core/threads.py`), which must not block; a connection is only a file handle.
         max_overflow=-1,

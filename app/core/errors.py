@@ -16,7 +16,8 @@ AdmissionError (500 internal)                   answered to the client by render
  ├── UnsupportedType (415 unsupported_type)
  ├── PreconditionRequired (428 precondition_required)
  ├── TooManyRequests (429 too_many_requests, with Retry-After)
- └── WorkflowUnavailable (503 workflow_unavailable: the case's workflow version is not loaded)
+ ├── WorkflowUnavailable (503 workflow_unavailable: the case's workflow version is not loaded)
+ └── StorageUnavailable (503 storage_unavailable: the document store did not answer)
 
 ServiceFault                                    never shown to a client as such
  ├── WorkflowDefinitionError                    a broken file in workflows/ (start-up)
@@ -25,7 +26,8 @@ ServiceFault                                    never shown to a client as such
  ├── LetterFontMissing                          letters cannot be rendered (a 500 if met)
  ├── ForbiddenDestination                       a webhook URL that points inside the network
  ├── InvalidSignature                           a webhook delivery that does not verify
- └── BadExport                                  a chain-head export that is not ours
+ ├── BadExport                                  a chain-head export that is not ours
+ └── StorageIntegrityError                      stored bytes that do not hash to their name
 """
 
 from typing import Any
@@ -169,6 +171,14 @@ class WorkflowUnavailable(AdmissionError):
         )
 
 
+class StorageUnavailable(AdmissionError):
+    """The document store (an object store over the network) failed or did not answer; the
+    request changed nothing and may be retried."""
+
+    status = 503
+    code = "storage_unavailable"
+
+
 class ServiceFault(Exception):
     """A fault inside the service or its set-up, never answered to a client as such."""
 
@@ -201,3 +211,7 @@ class InvalidSignature(ServiceFault):
 
 class BadExport(ServiceFault):
     """The export file is not one of ours, or its signature does not match the key."""
+
+
+class StorageIntegrityError(ServiceFault):
+    """An object in the document store does not hold the bytes its SHA-256 name promises."""

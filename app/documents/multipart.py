@@ -1,8 +1,10 @@
 """Streams a `multipart/form-data` upload straight into the document store.
 
 Starlette's own form parsing would buffer the whole body before the endpoint runs; here the
-file part goes chunk by chunk into a staging file, so the size limit is enforced while the
-bytes arrive and memory stays flat whatever the upload's size.
+file part goes chunk by chunk into the store's staging (a file, or an object store's upload
+in parts), so the size limit is enforced while the bytes arrive and memory stays flat
+whatever the upload's size. A store whose writes wait on the network is written to from a
+worker thread, never from the event loop.
 """
 
 from collections.abc import AsyncIterator
@@ -11,9 +13,9 @@ from typing import TYPE_CHECKING
 
 from python_multipart.multipart import MultipartParser, parse_options_header
 
-from app.core.errors import InvalidInput, TooLarge, UnsupportedType
+from app.core.errors import AdmissionError, InvalidInput, UnsupportedType
 from app.core.threads import in_worker_thread
-from app.storage.local import DocumentStore, StagedFile, StagingWriter
+from app.storage.base import DocumentStore, StagedFile, StagingWriter
 
 if TYPE_CHECKING:
     from python_multipart.multipart import MultipartCallbacks
@@ -39,7 +41,7 @@ class _State:
     filename: str | None = None
     value: bytearray = field(default_factory=bytearray)
     writer: StagingWriter | None = None
-    # The file part, read to its end, not yet flushed to disk.
+    # The file part, read to its end, not yet finished.
     complete: StagingWriter | None = None
     staged: StagedFile | None = None
     file_name: str | None = None
@@ -57,29 +59,35 @@ async def receive_upload(
     parser = MultipartParser(boundary, _callbacks(state, store, limit))
     try:
         async for chunk in body:
-            parser.write(chunk)
-        parser.finalize()
+            if store.blocking_writes:
+                await in_worker_thread(parser.write, chunk)
+            else:
+                parser.write(chunk)
+        if store.blocking_writes:
+            await in_worker_thread(parser.finalize)
+        else:
+            parser.finalize()
         if state.complete is not None:
             state.staged = await in_worker_thread(state.complete.finish)
             state.complete = None
-    except (TooLarge, InvalidInput, UnsupportedType):
-        _discard(state)
+    except AdmissionError:  # too large, malformed fields, the store unavailable
+        await _discard(state, store)
         raise
     except Exception as exc:  # the parser's own errors: a malformed body
-        _discard(state)
+        await _discard(state, store)
         raise InvalidInput("malformed multipart body", {"body": str(exc)}) from exc
     if state.staged is None:
-        _discard(state)
+        await _discard(state, store)
         raise InvalidInput("a file is required", {"file": "missing"})
     return ParsedUpload(fields=state.fields, filename=state.file_name, staged=state.staged)
 
 
-def _discard(state: _State) -> None:
+async def _discard(state: _State, store: DocumentStore) -> None:
     for writer in (state.writer, state.complete):
         if writer is not None:
-            writer.discard()
+            await in_worker_thread(writer.discard)
     if state.staged is not None:
-        state.staged.path.unlink(missing_ok=True)
+        await in_worker_thread(store.discard, state.staged)
 
 
 def _callbacks(state: _State, store: DocumentStore, limit: int) -> "MultipartCallbacks":
@@ -122,7 +130,8 @@ def _callbacks(state: _State, store: DocumentStore, limit: int) -> "MultipartCal
 
     def on_part_end() -> None:
         if state.name == FILE_FIELD and state.writer is not None:
-            # Flushed to disk (fsync) once the body is read, off the event loop.
+            # Finished (flushed to disk, or its last part sent) once the body is read, off
+            # the event loop.
             state.complete = state.writer
             state.writer = None
         elif state.name:

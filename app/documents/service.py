@@ -1,9 +1,9 @@
 """Documents of a case: who may upload which type when, superseding, and reading them back."""
 
+import functools
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 
 from sqlalchemy.orm import Session
 
@@ -22,7 +22,7 @@ from app.engine.roles import Role
 from app.events.service import emit
 from app.history import actions
 from app.history import service as history
-from app.storage.local import StagedFile
+from app.storage.base import StagedFile, StoredContent
 
 # The form fields an upload takes besides the file itself.
 UPLOAD_FIELDS = frozenset({"doc_type"})
@@ -112,7 +112,7 @@ def store_upload(
     ):
         raise ActionNotAllowedNow("this ministry has no open consultation on the case")
     filename = clean_filename(upload.filename)
-    kind = sniff(upload.staged.head, upload.staged.path)
+    kind = sniff(upload.staged.head, functools.partial(ctx.store.open_staged, upload.staged))
     if kind is None:
         raise UnsupportedType("only PDF, DOCX, XLSX, PNG and JPEG files are accepted")
     if not extension_matches(kind, filename):
@@ -188,8 +188,9 @@ def record_document(
         previous.superseded_at = now
         previous.superseded_by_id = document.id
     repo.add(document)
-    # The file takes its place only after the case's row is written: `admission gc` waits for
-    # every transaction that wrote a case before it deletes (see app/documents/gc.py).
+    # The object takes its place only once the row that names it is written (`add` flushes
+    # it): `admission gc` waits for every transaction that wrote a document row before it
+    # deletes, on whichever host it runs (see app/documents/gc.py).
     ctx.store.commit(staged)
     emit(
         session,
@@ -223,7 +224,7 @@ def store_generated(
     try:
         return store_upload(session, ctx, actor, case_id, upload).document
     finally:
-        upload.staged.path.unlink(missing_ok=True)
+        ctx.store.discard(upload.staged)
 
 
 def list_for_case(
@@ -236,7 +237,8 @@ def list_for_case(
 
 def open_content(
     session: Session, ctx: AppContext, actor: Actor, case_id: uuid.UUID, doc_id: uuid.UUID
-) -> tuple[Document, Path]:
+) -> tuple[Document, StoredContent]:
+    """The document and its bytes opened in the store (the caller streams and closes them)."""
     access.load(session, ctx, actor, case_id)
     if actor.role is Role.VIEWER:
         raise Forbidden("viewers see summaries, not documents' content")
@@ -244,7 +246,7 @@ def open_content(
     document = DocumentRepository(session).get(case_id, doc_id, visible)
     if document is None:
         raise NotFound("no such document")
-    path = ctx.store.path_for(document.sha256)
-    if not path.is_file():
+    content = ctx.store.open(document.sha256)
+    if content is None:
         raise NotFound("the document's content is missing from storage")
-    return document, path
+    return document, content

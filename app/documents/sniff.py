@@ -1,8 +1,10 @@
 """Document type detection from content (magic bytes), never from the name a client gave."""
 
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path, PurePath
+from pathlib import PurePath
+from typing import BinaryIO
 
 from app.core.errors import UnsupportedType
 
@@ -25,8 +27,9 @@ ALLOWED = (PDF, PNG, JPEG, DOCX, XLSX)
 HEAD_BYTES = 16
 
 
-def sniff(head: bytes, path: Path) -> FileKind | None:
-    """The kind of the file at `path` whose first bytes are `head`, or None if not allowed."""
+def sniff(head: bytes, source: Callable[[], BinaryIO]) -> FileKind | None:
+    """The kind of the file whose first bytes are `head`, or None if not allowed; `source`
+    opens the whole file (seekable), for the archives whose contents tell their kind."""
     if head.startswith(b"%PDF-"):
         return PDF
     if head.startswith(b"\x89PNG\r\n\x1a\n"):
@@ -34,7 +37,7 @@ def sniff(head: bytes, path: Path) -> FileKind | None:
     if head.startswith(b"\xff\xd8\xff"):
         return JPEG
     if head.startswith(b"PK\x03\x04"):
-        return _office_kind(path)
+        return _office_kind(source)
     return None
 
 
@@ -45,9 +48,9 @@ MAX_UNPACKED_BYTES = 256 * 1024 * 1024
 MAX_COMPRESSION_RATIO = 200
 
 
-def _office_kind(path: Path) -> FileKind | None:
+def _office_kind(source: Callable[[], BinaryIO]) -> FileKind | None:
     try:
-        with zipfile.ZipFile(path) as archive:
+        with source() as file, zipfile.ZipFile(file) as archive:
             infos = archive.infolist()
     except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError):
         return None

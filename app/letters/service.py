@@ -175,7 +175,7 @@ def _file(
             now=now,
         )
     finally:
-        staged.path.unlink(missing_ok=True)
+        ctx.store.discard(staged)
 
 
 @dataclass(frozen=True)

@@ -14,15 +14,12 @@ is sent again with its key, as a client retries: it must be replayed (header
 that it ends up in the history once either way.
 """
 
-import hashlib
 import threading
 import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import suppress
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import httpx
 from click.testing import CliRunner, Result
@@ -32,23 +29,20 @@ from sqlalchemy.orm import Session
 from app.cases.models import Case
 from app.cli import main as admission_cli
 from app.context import AppContext
-from app.core.config import get_settings
+from app.core.config import Settings, get_settings
 from app.core.db import unit_of_work
-from app.documents.gc import SHA256_NAME
 from app.documents.models import Document
 from app.events.models import Event
 from app.history.actions import CREATE, EDIT, RECORDS
 from app.history.chain import first_bad_seq
 from app.history.models import AuditEntry
+from app.storage.base import EntryKind, StoreEntry
 from tests.factories import SUBMIT_DOCUMENTS, Api, make_tokens, pdf_bytes
 from tests.reliability.servers import Server
 
 OP = "op-"
 NOT_TRANSITIONS = {CREATE, EDIT, *RECORDS}
-# The slow upload's staging file is known by its size: every other upload is tiny.
 SLOW_CHUNK = 64 * 1024
-SLOW_SEEN_AT = 4 * SLOW_CHUNK
-SLOW_MAX = 4 * 1024 * 1024
 # How long a retry after the restart waits for a dead attempt's key to be released.
 RETRY_PATIENCE = 30.0
 
@@ -67,6 +61,11 @@ class Load:
     # an applicant's document while a supplement is requested).
     upload_every: int = 3
     cycle_timeout: float = 300.0
+    # The slow upload sends this much, then waits; its staging file (or, in an object store,
+    # its unfinished upload) is known by its size, every other upload being tiny. An object
+    # store sees the first bytes once a whole part is up.
+    slow_max: int = 4 * 1024 * 1024
+    slow_seen_at: int = 4 * SLOW_CHUNK
 
 
 @dataclass
@@ -322,7 +321,7 @@ class CrashScenario:
             yield head
             sent = 0
             while not stop.is_set():
-                if sent < SLOW_MAX:
+                if sent < self.load.slow_max:
                     yield b"%" * SLOW_CHUNK
                     sent += SLOW_CHUNK
                 time.sleep(0.05)
@@ -342,11 +341,7 @@ class CrashScenario:
             return
 
     def _slow_staged(self) -> bool:
-        for path in self._staging_files():
-            with suppress(FileNotFoundError):  # a small upload's, finished meanwhile
-                if path.stat().st_size >= SLOW_SEEN_AT:
-                    return True
-        return False
+        return any(e.size >= self.load.slow_seen_at for e in self._staging_files())
 
     # -- the checks ---------------------------------------------------------------------
 
@@ -453,13 +448,12 @@ class CrashScenario:
             if doc_id not in known:
                 findings.document_problems.append(f"acknowledged upload {doc_id} has no row")
         for row in rows:
-            path = self.ctx.store.path_for(row.sha256)
-            if not path.is_file():
-                findings.document_problems.append(f"document {row.id}: {path} is missing")
-                continue
-            content = path.read_bytes()
-            if hashlib.sha256(content).hexdigest() != row.sha256 or len(content) != row.size:
-                findings.document_problems.append(f"document {row.id}: {path} has other bytes")
+            # The store's own check: the bytes are there, with the size and SHA-256 recorded.
+            if not self.ctx.store.verify(row.sha256, row.size):
+                where = self.ctx.store.describe()
+                findings.document_problems.append(
+                    f"document {row.id}: {row.sha256} missing from {where} or other bytes"
+                )
 
     def _check_through_api(self, findings: Findings) -> None:
         """Each chain as the restarted server verifies it."""
@@ -473,15 +467,11 @@ class CrashScenario:
 
     # -- the store ----------------------------------------------------------------------
 
-    def _staging_files(self) -> list[Path]:
-        return [p for p in self.ctx.store.tmp_dir.glob("*.part") if p.is_file()]
+    def _staging_files(self) -> list[StoreEntry]:
+        return list(self.ctx.store.scan(EntryKind.STAGING))
 
     def _stored_files(self) -> set[str]:
-        return {
-            p.name
-            for p in self.ctx.store.root.glob("??/??/*")
-            if p.is_file() and SHA256_NAME.fullmatch(p.name)
-        }
+        return {e.sha256 for e in self.ctx.store.scan(EntryKind.OBJECT)}
 
     def _referenced(self) -> set[str]:
         with unit_of_work(self.ctx.engine, write=False) as session:
@@ -511,9 +501,25 @@ class CrashScenario:
             findings.store_problems.append("after gc: staging files left")
 
 
+def store_env(ctx: AppContext) -> dict[str, str]:
+    """The settings naming the context's document store, as an `admission` process reads them
+    (an S3 store's credentials come from the environment)."""
+    settings = ctx.settings
+    env = {"STORAGE_DIR": str(settings.storage_dir)}
+    if settings.storage_url:
+        env["STORAGE_URL"] = settings.storage_url
+    if settings.s3_endpoint_url:
+        env["S3_ENDPOINT_URL"] = settings.s3_endpoint_url
+    if settings.s3_region:
+        env["S3_REGION"] = settings.s3_region
+    if settings.s3_part_bytes != Settings.model_fields["s3_part_bytes"].default:
+        env["S3_PART_BYTES"] = str(settings.s3_part_bytes)
+    return env
+
+
 def run_cli(ctx: AppContext, *args: str) -> Result:
     """Run an `admission` command in this process, on the scenario's database and store."""
-    env = {"DATABASE_URL": ctx.settings.database_url, "STORAGE_DIR": str(ctx.settings.storage_dir)}
+    env = {"DATABASE_URL": ctx.settings.database_url, **store_env(ctx)}
     get_settings.cache_clear()
     try:
         return CliRunner().invoke(admission_cli, list(args), env=env)

@@ -20,8 +20,11 @@ ADMISSION = [sys.executable, "-c", "from app.cli import main; main()"]
 START_TIMEOUT = 60.0
 
 
-def admission_env(database_url: str, storage_dir: Path) -> dict[str, str]:
-    """The environment of an `admission` process on this database and document store."""
+def admission_env(
+    database_url: str, storage_dir: Path, extra: dict[str, str] | None = None
+) -> dict[str, str]:
+    """The environment of an `admission` process on this database and document store
+    (`extra`: more settings, e.g. an S3 store's)."""
     path = os.environ.get("PYTHONPATH")
     return {
         **os.environ,
@@ -32,14 +35,22 @@ def admission_env(database_url: str, storage_dir: Path) -> dict[str, str]:
         "WEBHOOK_DELIVERY_IN_SERVE": "false",
         # A killed attempt's Idempotency-Key is free again soon after the restart.
         "IDEMPOTENCY_LEASE_SECONDS": "3",
+        **(extra or {}),
     }
 
 
 class Server:
     """One `admission serve` process, in its own process group, logging to a file."""
 
-    def __init__(self, database_url: str, storage_dir: Path, workdir: Path, name: str) -> None:
-        self.env = admission_env(database_url, storage_dir)
+    def __init__(
+        self,
+        database_url: str,
+        storage_dir: Path,
+        workdir: Path,
+        name: str,
+        env: dict[str, str] | None = None,
+    ) -> None:
+        self.env = admission_env(database_url, storage_dir, env)
         self.workdir = workdir
         self.log_path = workdir / f"{name}.log"
         self.port = free_port()

@@ -1,7 +1,7 @@
 import uuid
 
 from fastapi import APIRouter, Request, Response
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from app.api.deps import Context, CurrentActor, DbSession
@@ -81,7 +81,7 @@ async def upload_document(
         expected = optional_version_from_if_match(if_match)
         stored = await run_in_threadpool(_store, request, ctx, actor, case_id, upload, expected)
     finally:
-        upload.staged.path.unlink(missing_ok=True)
+        await run_in_threadpool(ctx.store.discard, upload.staged)
     document, version = stored
     response.headers["ETag"] = etag(version)
     return document
@@ -126,15 +126,16 @@ def list_documents(
 @router.get("/{doc_id}/content", response_class=FileResponse)
 def download_document(
     case_id: uuid.UUID, doc_id: uuid.UUID, session: DbSession, ctx: Context, actor: CurrentActor
-) -> FileResponse:
+) -> Response:
     """Stream a document's bytes with their content type."""
-    document, path = service.open_content(session, ctx, actor, case_id, doc_id)
-    return FileResponse(
-        path,
-        media_type=document.content_type,
-        headers={
-            "Content-Disposition": content_disposition(document.filename),
-            "X-Content-Type-Options": "nosniff",
-            "Cache-Control": "private, no-store",
-        },
-    )
+    document, content = service.open_content(session, ctx, actor, case_id, doc_id)
+    headers = {
+        "Content-Disposition": content_disposition(document.filename),
+        "X-Content-Type-Options": "nosniff",
+        "Cache-Control": "private, no-store",
+    }
+    if content.path is not None:
+        return FileResponse(content.path, media_type=document.content_type, headers=headers)
+    # An object store's bytes are passed on as they arrive, a chunk at a time.
+    headers["Content-Length"] = str(content.size)
+    return StreamingResponse(content.chunks(), media_type=document.content_type, headers=headers)
