@@ -166,24 +166,25 @@ def cycles(
     base_url: str,
     tokens: dict[str, str],
     case_ids: list[str],
-    steps: list[tuple[str, str]],
+    steps: dict[str, tuple[str, str]],
     duration: float,
 ) -> Load:
-    """One client per case, each firing `steps` ((action, who) pairs) round and round, each
-    transition guarded by the ETag the one before answered (the case is read once, first).
-    Every POST is timed: nothing but audited transitions."""
-    etags: dict[str, str] = {}
-    turn: dict[str, int] = {}
+    """One client per case, each firing the step of the state its case is in (`steps`: state
+    -> (action, who)) round and round, each transition guarded by the ETag the one before
+    answered (the case is read first, and again after a refusal). Every POST is timed:
+    nothing but audited transitions."""
+    known: dict[str, tuple[str, str]] = {}  # case -> (state, ETag)
 
     async def step(client: httpx.AsyncClient, case_id: str, loop: Loop) -> None:
-        if case_id not in etags:
+        if case_id not in known:
+            who = next(iter(steps.values()))[1]
             read = await client.get(
-                f"/api/v1/cases/{case_id}",
-                headers={"Authorization": f"Bearer {tokens[steps[0][1]]}"},
+                f"/api/v1/cases/{case_id}", headers={"Authorization": f"Bearer {tokens[who]}"}
             )
-            etags[case_id] = read.headers["etag"]
-        action, who = steps[turn.get(case_id, 0) % len(steps)]
-        headers = {"Authorization": f"Bearer {tokens[who]}", "If-Match": etags[case_id]}
+            known[case_id] = (read.json()["state"], read.headers["etag"])
+        state, tag = known[case_id]
+        action, who = steps[state]
+        headers = {"Authorization": f"Bearer {tokens[who]}", "If-Match": tag}
         started = time.perf_counter()
         fired = await client.post(
             f"/api/v1/cases/{case_id}/transitions", json={"action": action}, headers=headers
@@ -191,11 +192,10 @@ def cycles(
         elapsed = time.perf_counter() - started
         if fired.status_code == 200:
             loop.latencies.append(elapsed)
-            etags[case_id] = fired.headers["etag"]
-            turn[case_id] = turn.get(case_id, 0) + 1
+            known[case_id] = (fired.json()["state"], fired.headers["etag"])
         else:
             loop.errors.append(f"{action} {fired.status_code}: {fired.text[:200]}")
-            etags.pop(case_id, None)
+            del known[case_id]
 
     return asyncio.run(_drive(base_url, case_ids, step, duration))
 

@@ -22,7 +22,10 @@ FORMATS = {"p50 ms": "{:,.1f}", "p99 ms": "{:,.1f}", "share": "{:.1%}", "server 
 REVIEW_CASES = 16
 TRANSITION_ROW = "audited transition (record_site_visit, If-Match)"
 CYCLE_ROW = "audited transition, no upload (submit_to_pm ⇄ return_to_ministry)"
-CYCLE = [("submit_to_pm", "ministry"), ("return_to_ministry", "government")]
+CYCLE = {
+    "ministry_appraisal": ("submit_to_pm", "ministry"),
+    "pm_review": ("return_to_ministry", "government"),
+}
 WORKERS_ROW = "audited transition, `serve --workers 2`"
 
 
