@@ -19,7 +19,7 @@ class Case(Base):
 
     __tablename__ = "cases"
     __table_args__ = (
-        Index("ix_cases_state_created_at", "state", "created_at"),
+        Index("ix_cases_state_created_at_id", "state", "created_at", "id"),
         Index("ix_cases_created_at_id", "created_at", "id"),
         # The pipeline's page: overdue first, then by due date (see app/pipeline).
         Index("ix_cases_due_at_created_at_id", "due_at", "created_at", "id"),
