@@ -1,12 +1,39 @@
 """Small HTTP helpers shared by endpoints: entity tags and preconditions."""
 
+import re
 from typing import Annotated
 
 from fastapi import Header
 
-from app.core.errors import PreconditionRequired, VersionMismatch
+from app.core.errors import InvalidInput, PreconditionRequired
 
-IfMatch = Annotated[str | None, Header(description='The case version read, as `"<version>"`.')]
+# A case's ETag as a client sends it back: `"<version>"`, weak (`W/"<version>"`) or bare
+# digits.
+IF_MATCH_PATTERN = r'^(?:W/)?(?:"[0-9]{1,18}"|[0-9]{1,18})$'
+_IF_MATCH = re.compile(IF_MATCH_PATTERN)
+# Marks the schema of a header the OpenAPI document must call required, although the
+# endpoint reads it as optional to answer 428 (RFC 6585), not 422, when it is missing
+# (see app/api/openapi.py).
+REQUIRED_HEADER = "x-required-header"
+
+_DESCRIPTION = 'The case version read, as its ETag gives it: `"<version>"`.'
+IfMatch = Annotated[
+    str | None,
+    Header(
+        alias="If-Match",
+        pattern=IF_MATCH_PATTERN,
+        description=_DESCRIPTION + " Required: 428 without it, 412 when the case has moved on.",
+        json_schema_extra={REQUIRED_HEADER: True},
+    ),
+]
+OptionalIfMatch = Annotated[
+    str | None,
+    Header(
+        alias="If-Match",
+        pattern=IF_MATCH_PATTERN,
+        description=_DESCRIPTION + " Optional: when given, 412 if the case has moved on.",
+    ),
+]
 
 
 def etag(version: int) -> str:
@@ -14,20 +41,17 @@ def etag(version: int) -> str:
 
 
 def version_from_if_match(header: str | None) -> int:
-    """The case version a client claims to have read; 428 without one, 412 if unreadable."""
-    if header is None or not header.strip():
+    """The case version a client claims to have read; 428 without one, 422 if malformed."""
+    if header is None:
         raise PreconditionRequired('this request needs an If-Match header: If-Match: "<version>"')
-    value = header.strip()
-    if value.startswith("W/"):
-        value = value[2:]
-    value = value.strip('"')
-    if not value.isdigit():
-        raise VersionMismatch(f"If-Match {header!r} is not a case version", {"if_match": header})
-    return int(value)
+    if _IF_MATCH.fullmatch(header) is None:
+        raise InvalidInput(
+            f'If-Match {header!r} is not a case ETag ("<version>")',
+            [{"field": "header.if-match", "problem": "malformed"}],
+        )
+    return int(header.removeprefix("W/").strip('"'))
 
 
 def optional_version_from_if_match(header: str | None) -> int | None:
     """As `version_from_if_match`, where the header may be left out (None then)."""
-    if header is None or not header.strip():
-        return None
-    return version_from_if_match(header)
+    return None if header is None else version_from_if_match(header)

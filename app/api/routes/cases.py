@@ -40,7 +40,10 @@ def list_cases(
     ] = None,
     overdue: bool | None = None,
     limit: Annotated[int | None, Query(ge=1)] = None,
-    cursor: str | None = None,
+    cursor: Annotated[
+        str | None,
+        Query(pattern=service.CURSOR_PATTERN, description="The `next_cursor` of the last page."),
+    ] = None,
 ) -> CasePage:
     """List the cases the caller may see, newest first, a page at a time."""
     settings = ctx.settings

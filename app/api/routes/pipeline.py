@@ -23,7 +23,9 @@ def read_pipeline(
     limit: Annotated[int, Query(ge=1, le=service.MAX_PAGE)] = service.DEFAULT_PAGE,
     cursor: Annotated[
         str | None,
-        Query(max_length=200, description="The `next_cursor` of the previous page."),
+        Query(
+            pattern=service.CURSOR_PATTERN, description="The `next_cursor` of the previous page."
+        ),
     ] = None,
     if_none_match: Annotated[str | None, Header()] = None,
 ) -> Response:
