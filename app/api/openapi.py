@@ -121,25 +121,29 @@ TRANSITION_REQUEST = "TransitionRequest"
 
 
 def transition_variants(component: dict[str, Any], words: vocabulary.Vocabulary) -> dict[str, Any]:
-    """One body schema per action, from the generic one and the workflow files.
+    """One body schema per set of fields the actions take, from the generic one and the
+    workflow files (actions that take the same fields share one).
 
     The server refuses (422) a field the action does not take; one it needs that is absent
     or empty is listed with the documents still missing (409 `requirements_missing`), as
     `allowed_actions[].fields` says.
     """
-    variants = []
+    by_fields: dict[frozenset[str], list[str]] = {}
     for action, taken in words.actions.items():
+        by_fields.setdefault(taken, []).append(action)
+    variants = []
+    for taken, actions in sorted(by_fields.items(), key=lambda item: item[1]):
         properties: dict[str, Any] = {}
         for name, schema in component["properties"].items():
             if name == "action":
-                properties[name] = {"type": "string", "const": action}
+                properties[name] = {"type": "string", "enum": actions}
             elif name in taken:
                 properties[name] = copy.deepcopy(schema)
             else:
-                properties[name] = {"type": "null", "description": f"Not taken by `{action}`."}
+                properties[name] = {"type": "null", "description": "Not taken by these actions."}
         variants.append(
             {
-                "title": action,
+                "title": ", ".join(actions),
                 "type": "object",
                 "properties": properties,
                 "required": ["action"],

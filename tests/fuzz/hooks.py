@@ -1,7 +1,7 @@
 """Schemathesis hooks: what a well-behaved client of this API does that a schema cannot say.
 
 Loaded by `schemathesis.toml` (so by `schemathesis run` started in the repository) and by
-tests/fuzz.
+tests/fuzz. No check is turned off here: these only shape what is sent.
 """
 
 import io
@@ -13,7 +13,10 @@ import schemathesis
 from hypothesis import strategies as st
 
 from app.documents import sniff
-from app.idempotency.service import HEADER, parse_key
+from app.idempotency.service import HEADER, MAX_KEY_LENGTH, parse_key
+
+# Room for the suffix that makes a key unique: "." and 32 hexadecimal digits.
+_SUFFIX = 33
 
 
 @schemathesis.hook
@@ -22,17 +25,17 @@ def before_call(context: Any, case: Any, kwargs: dict[str, Any]) -> None:
     contract asks of a client.
 
     A key sent again with another request is refused (422 `idempotency_key_reused`), and a
-    key sent again with the same request gets the first response back (a resource deleted
-    since then stays deleted): that is the point of the header, but generated keys repeat
-    ("0", "A", ...). Requests meant to be refused are sent as drawn: their refusal is what
-    is under test. Retries are tested in tests/idempotency.
+    key sent again with the same request gets the first response back (a subscription
+    deleted since then stays deleted): that is the point of the header, but generated keys
+    repeat ("0", "A", ...). Requests meant to be refused are sent as drawn: their refusal is
+    what is under test. Retries are tested in tests/idempotency.
     """
     if case.meta is not None and case.meta.generation.mode.is_negative:
         return
     headers = case.headers or {}
     for name, value in list(headers.items()):
         if name.lower() == HEADER and isinstance(value, str) and parse_key(value) is not None:
-            headers[name] = f"{value[:200]}.{uuid.uuid4().hex}"
+            headers[name] = f"{value[: MAX_KEY_LENGTH - _SUFFIX]}.{uuid.uuid4().hex}"
 
 
 @schemathesis.hook

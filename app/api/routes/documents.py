@@ -49,7 +49,10 @@ UPLOAD_BODY = {
                                     + ", ".join(e for k in sniff.ALLOWED for e in k.extensions)
                                     + "), or 415."
                                 ),
-                                "schema": {"type": "string"},
+                                "schema": {
+                                    "type": "string",
+                                    "example": 'form-data; name="file"; filename="ho-so"',
+                                },
                             }
                         },
                     }
