@@ -15,7 +15,7 @@ from pydantic import (
 )
 
 from app.consultations.schemas import ConsultedMinistry, MinistrySlug
-from app.core.schemas import NOT_BLANK, VOCABULARY, IsoDate, Localised, RequestModel
+from app.core.schemas import NOT_BLANK, TEXT, VOCABULARY, IsoDate, Localised, RequestModel
 
 
 class UnitKind(StrEnum):
@@ -100,8 +100,8 @@ class CaseCreate(RequestModel):
     )
     unit_kind: UnitKind
     area_m2: Area = None
-    address: str | None = Field(default=None, max_length=500)
-    investor: str | None = Field(default=None, max_length=300)
+    address: str | None = Field(default=None, max_length=500, pattern=TEXT)
+    investor: str | None = Field(default=None, max_length=300, pattern=TEXT)
     workflow: str | None = Field(
         default=None,
         description="Workflow key; the default when omitted.",
@@ -125,8 +125,8 @@ class CaseUpdate(RequestModel):
     )
     unit_kind: UnitKind = Kept()
     area_m2: Area = None
-    address: str | None = Field(default=None, max_length=500)
-    investor: str | None = Field(default=None, max_length=300)
+    address: str | None = Field(default=None, max_length=500, pattern=TEXT)
+    investor: str | None = Field(default=None, max_length=300, pattern=TEXT)
 
     @model_validator(mode="after")
     def _names_a_field(self) -> Self:
@@ -139,8 +139,8 @@ class TransitionRequest(RequestModel):
     action: str = Field(
         min_length=1, max_length=50, description="One of the actions of the workflow files."
     )
-    comment: str | None = Field(default=None, max_length=4000)
-    reason: str | None = Field(default=None, max_length=4000)
+    comment: str | None = Field(default=None, max_length=4000, pattern=TEXT)
+    reason: str | None = Field(default=None, max_length=4000, pattern=TEXT)
     decision_number: str | None = Field(
         default=None, min_length=1, max_length=100, pattern=NOT_BLANK
     )

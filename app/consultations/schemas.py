@@ -5,7 +5,7 @@ from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from app.core.schemas import NOT_BLANK, IsoDate, RequestModel
+from app.core.schemas import NOT_BLANK, TEXT, IsoDate, RequestModel
 
 MinistrySlug = Annotated[str, Field(min_length=1, max_length=64, pattern=NOT_BLANK)]
 # What became of each consultation of a round when it was closed.
@@ -62,7 +62,7 @@ class ExtendRequest(RequestModel):
 
 class AnswerRequest(RequestModel):
     verdict: Verdict
-    comment: str | None = Field(default=None, max_length=4000)
+    comment: str | None = Field(default=None, max_length=4000, pattern=TEXT)
 
 
 class ConsultationOut(BaseModel):

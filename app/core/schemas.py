@@ -14,10 +14,13 @@ def _date_text(value: Any) -> Any:
 IsoDate = Annotated[date, BeforeValidator(_date_text)]
 
 
-# One character that is not Unicode White_Space: the pattern (a search, as in JSON Schema)
-# of a text that is not blank. Spelled out, because `\s` is not the same set in every
-# regular-expression dialect that reads the OpenAPI document.
-NOT_BLANK = "[^\\t-\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]"
+# A text the API takes: anything but NUL (U+0000), which PostgreSQL cannot store.
+TEXT = "^[^\\x00]*$"
+# Unicode White_Space, spelled out: `\s` is not the same set in every regular-expression
+# dialect that reads the OpenAPI document.
+_WHITE = "\\t-\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000"
+# A text that is not blank either: one character at least is not white space.
+NOT_BLANK = f"^[^\\x00]*[^\\x00{_WHITE}][^\\x00]*$"
 # The characters pydantic's own stripping removed (Unicode White_Space): what is stripped.
 _WHITE_SPACE = (
     "\t\n\x0b\x0c\r \x85\xa0\u1680"

@@ -9,6 +9,7 @@ from app.api.http import IfMatch, etag, version_from_if_match
 from app.cases import service
 from app.cases.repository import CaseFilters
 from app.cases.schemas import CaseCreate, CaseOut, CasePage, CaseUpdate, TransitionRequest
+from app.core.schemas import TEXT
 
 router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
 
@@ -29,14 +30,17 @@ def list_cases(
     session: DbSession,
     ctx: Context,
     actor: CurrentActor,
-    state: str | None = None,
+    state: Annotated[str | None, Query(pattern=TEXT, description="Only this state.")] = None,
     province: Annotated[
         str | None,
-        Query(description="Only this province; case and diacritics ignored."),
+        Query(pattern=TEXT, description="Only this province; case and diacritics ignored."),
     ] = None,
-    applicant: Annotated[str | None, Query(description="Applicant organisation slug.")] = None,
+    applicant: Annotated[
+        str | None, Query(pattern=TEXT, description="Applicant organisation slug.")
+    ] = None,
     q: Annotated[
-        str | None, Query(max_length=200, description="Text search, diacritics ignored.")
+        str | None,
+        Query(max_length=200, pattern=TEXT, description="Text search, diacritics ignored."),
     ] = None,
     overdue: bool | None = None,
     limit: Annotated[int | None, Query(ge=1)] = None,

@@ -3,6 +3,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Request, Response
 
 from app.api.deps import Context, CurrentActor, DbSession
+from app.core.schemas import TEXT
 from app.pipeline import service
 from app.pipeline.cache import BodyCache
 from app.pipeline.schemas import PipelineOut
@@ -16,9 +17,12 @@ def read_pipeline(
     session: DbSession,
     ctx: Context,
     actor: CurrentActor,
-    workflow: Annotated[str | None, Query(description="Only this workflow key.")] = None,
+    workflow: Annotated[
+        str | None, Query(pattern=TEXT, description="Only this workflow key.")
+    ] = None,
     province: Annotated[
-        str | None, Query(description="Only this province; case and diacritics ignored.")
+        str | None,
+        Query(pattern=TEXT, description="Only this province; case and diacritics ignored."),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=service.MAX_PAGE)] = service.DEFAULT_PAGE,
     cursor: Annotated[
