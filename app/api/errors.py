@@ -10,8 +10,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import Match
 
+from app.api.openapi import allowed_methods
 from app.api.security import log_refusal
 from app.core.errors import AdmissionError, IdempotencyKeyInUse, TooManyRequests, VersionMismatch
 from app.core.schemas import ErrorBody
@@ -100,19 +100,7 @@ def install_error_handlers(app: FastAPI) -> None:
         # Keep what Starlette says about the refusal, e.g. `Allow` on a 405.
         headers = dict(exc.headers or {})
         if exc.status_code == 405:
-            headers["Allow"] = ", ".join(allowed_methods(request))
+            documented = allowed_methods(request.app, request.url.path)
+            if documented:
+                headers["Allow"] = ", ".join(documented)
         return render_error(exc.status_code, code, str(exc.detail), headers=headers)
-
-
-def allowed_methods(request: Request) -> list[str]:
-    """Every method the request's path has (RFC 9110 §15.5.6), for the `Allow` of a 405.
-
-    Starlette names only the methods of the first route whose path matches, and `GET /cases`
-    and `POST /cases` are two routes of one resource.
-    """
-    methods: set[str] = set()
-    for route in request.app.router.routes:
-        match, _ = route.matches(request.scope)
-        if match is not Match.NONE:
-            methods.update(getattr(route, "methods", None) or ())
-    return sorted(methods)

@@ -12,8 +12,9 @@ from app.core.errors import InvalidInput, PreconditionRequired
 IF_MATCH_PATTERN = r'^(?:W/)?(?:"[0-9]{1,18}"|[0-9]{1,18})$'
 _IF_MATCH = re.compile(IF_MATCH_PATTERN)
 # Marks the schema of a header the OpenAPI document must call required, although the
-# endpoint reads it as optional to answer 428 (RFC 6585), not 422, when it is missing
-# (see app/api/openapi.py).
+# endpoint reads it as optional to answer 428 (RFC 6585), not 422, when it is missing or
+# empty (see app/api/openapi.py). The pattern is checked by `version_from_if_match`, after
+# the body (a malformed form or JSON body is told so first).
 REQUIRED_HEADER = "x-required-header"
 
 _DESCRIPTION = 'The case version read, as its ETag gives it: `"<version>"`.'
@@ -21,17 +22,16 @@ IfMatch = Annotated[
     str | None,
     Header(
         alias="If-Match",
-        pattern=IF_MATCH_PATTERN,
         description=_DESCRIPTION + " Required: 428 without it, 412 when the case has moved on.",
-        json_schema_extra={REQUIRED_HEADER: True},
+        json_schema_extra={"pattern": IF_MATCH_PATTERN, REQUIRED_HEADER: True},
     ),
 ]
 OptionalIfMatch = Annotated[
     str | None,
     Header(
         alias="If-Match",
-        pattern=IF_MATCH_PATTERN,
         description=_DESCRIPTION + " Optional: when given, 412 if the case has moved on.",
+        json_schema_extra={"pattern": IF_MATCH_PATTERN},
     ),
 ]
 
@@ -42,7 +42,7 @@ def etag(version: int) -> str:
 
 def version_from_if_match(header: str | None) -> int:
     """The case version a client claims to have read; 428 without one, 422 if malformed."""
-    if header is None:
+    if header is None or not header.strip():
         raise PreconditionRequired('this request needs an If-Match header: If-Match: "<version>"')
     if _IF_MATCH.fullmatch(header) is None:
         raise InvalidInput(
@@ -54,4 +54,6 @@ def version_from_if_match(header: str | None) -> int:
 
 def optional_version_from_if_match(header: str | None) -> int | None:
     """As `version_from_if_match`, where the header may be left out (None then)."""
-    return None if header is None else version_from_if_match(header)
+    if header is None or not header.strip():
+        return None
+    return version_from_if_match(header)

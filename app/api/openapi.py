@@ -20,6 +20,7 @@ What is added here, once, when the document is first asked for:
 """
 
 import copy
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -392,6 +393,20 @@ def complete(generated: dict[str, Any], ctx: AppContext) -> dict[str, Any]:
     add_response_headers(document)
     add_links(document)
     return document
+
+
+def allowed_methods(app: FastAPI, path: str) -> list[str]:
+    """The methods the document gives `path`: the `Allow` of a 405 (RFC 9110 §15.5.6).
+
+    Starlette names only the methods of the first route whose path matches, and `GET /cases`
+    and `POST /cases` are two routes of one resource.
+    """
+    methods: set[str] = set()
+    for template, operations in app.openapi()["paths"].items():
+        pattern = re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template))
+        if re.fullmatch(pattern, path):
+            methods.update(m.upper() for m in operations if m in HTTP_METHODS)
+    return sorted(methods)
 
 
 def install(app: FastAPI, ctx: AppContext) -> None:

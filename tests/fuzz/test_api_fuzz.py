@@ -138,6 +138,8 @@ def test_every_check_of_every_phase_passes(
     run = run_engine(chain.app, chain.tokens[slug])
     print(f"\nfuzz as {slug}: {run.requests} requests, {len(run.operations)} operations")
 
-    assert not run.problems, "\n\n".join(p if len(p) < 3000 else p[:3000] + " ..." for p in run.problems)
+    assert not run.problems, "\n\n".join(
+        p if len(p) < 3000 else p[:3000] + " ..." for p in run.problems
+    )
     phases = {phase for used in run.operations.values() for phase in used}
     assert phases == set(PHASES), phases
