@@ -4,13 +4,13 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 from fastapi import FastAPI
 
 from app.admission.registry import build_context
+from app.api import openapi
 from app.api.errors import ERROR_RESPONSES, install_error_handlers
-from app.api.idempotency import Idempotency, document_header
+from app.api.idempotency import Idempotency
 from app.api.limits import BodySizeLimit
 from app.api.operations import router as operations_router
 from app.api.requests import RequestContext
@@ -35,17 +35,6 @@ from app.deadlines.sweep import run_periodically
 from app.web.endpoints import install as install_dashboard
 from app.webhooks.delivery import DeliveryThread
 from app.webhooks.metrics import WebhookFigures
-
-
-def _document_idempotency(app: FastAPI) -> None:
-    generate = app.openapi
-
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema is None:
-            app.openapi_schema = document_header(generate())
-        return app.openapi_schema
-
-    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def create_app(settings: Settings | None = None, context: AppContext | None = None) -> FastAPI:
@@ -106,7 +95,7 @@ def create_app(settings: Settings | None = None, context: AppContext | None = No
 
     app.include_router(workflows_router)
     install_dashboard(app)
-    _document_idempotency(app)
+    openapi.install(app, context)
     # Outermost, so that every later layer (and every log line) has the request id.
     app.add_middleware(RequestContext)
     return app

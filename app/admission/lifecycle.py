@@ -25,9 +25,16 @@ from app.cases.models import Case
 from app.cases.schemas import AllowedAction, Missing, TransitionRequest
 from app.context import AppContext
 from app.core.db import after_commit
-from app.core.errors import Forbidden, InvalidInput, RequirementsMissing, TransitionNotAllowed
+from app.core.errors import (
+    Forbidden,
+    InvalidInput,
+    RequirementsMissing,
+    TransitionNotAllowed,
+    ValueConflict,
+)
 from app.deadlines import clock
 from app.documents.repository import DocumentRepository
+from app.engine import vocabulary
 from app.engine.definition import TransitionSpec
 from app.engine.workflow import CaseToken, Workflow
 from app.events.service import emit
@@ -63,6 +70,7 @@ def fire(
     expected_version: int,
     request: TransitionRequest,
 ) -> Fired:
+    check_shape(ctx, request)
     record = access.load(session, ctx, actor, case_id)
     access.check_version(record.case, expected_version)
     spec = authorize(record, actor, request.action)
@@ -73,12 +81,39 @@ def fire(
     return Fired(record, present | _letters_issued(change))
 
 
+def check_shape(ctx: AppContext, request: TransitionRequest) -> None:
+    """422 for an action no loaded workflow file defines, or a field no transition of that
+    name takes: what the OpenAPI document's per-action bodies rule out, judged before any
+    case is read (so before a stale If-Match)."""
+    taken = vocabulary.of(ctx.workflows).actions.get(request.action)
+    if taken is None:
+        raise InvalidInput(f"unknown action {request.action!r}", {"action": "unknown"})
+    given = request.model_dump(exclude_unset=True, exclude_none=True, exclude={"action"})
+    unexpected = sorted(set(given) - taken)
+    if unexpected:
+        raise InvalidInput(
+            f"{request.action!r} does not take {', '.join(unexpected)}",
+            {name: "not accepted by this action" for name in unexpected},
+        )
+    asked = request.supplement_documents or []
+    listed = vocabulary.of(ctx.workflows).supplement_documents
+    if [d for d in asked if d not in listed] or len(set(asked)) != len(asked):
+        raise InvalidInput(
+            "supplement_documents must list distinct document types that can be supplied "
+            "while a supplement is outstanding",
+            {"supplement_documents": [d for d in asked if d not in listed] or "duplicates"},
+        )
+
+
 def authorize(record: CaseRecord, actor: Actor, action: str) -> TransitionSpec:
     """The transition `action` from the case's state, if the actor's role may fire it."""
     case, workflow = record.case, record.workflow
     everywhere = [t for t in workflow.definition.transitions if t.action == action]
     if not everywhere:
-        raise InvalidInput(f"unknown action {action!r}", {"action": "unknown"})
+        raise TransitionNotAllowed(
+            f"{action!r} is not an action of workflow {workflow.key!r} v{workflow.version}",
+            {"state": case.state, "allowed": []},
+        )
     if not any(actor.role in t.roles for t in everywhere):
         raise Forbidden(f"the {actor.role} role may not {action}")
     spec = workflow.transition(case.state, action)
@@ -224,14 +259,15 @@ def _destination(workflow: Workflow, case: Case, spec: TransitionSpec) -> str | 
 
 
 def _check_fields(spec: TransitionSpec, request: TransitionRequest) -> list[Missing]:
-    """Refuse fields the action does not take (422); list required ones that are absent."""
+    """Refuse fields this transition does not take though another of its name does (409:
+    `check_shape` has refused the others); list required ones that are absent."""
     optional = {"comment", "reason", *spec.optional_fields}
     given = request.model_dump(exclude_unset=True, exclude_none=True, exclude={"action"})
     unexpected = sorted(set(given) - set(spec.fields) - optional)
     if unexpected:
-        raise InvalidInput(
-            f"{request.action!r} does not take {', '.join(unexpected)}",
-            {name: "not accepted by this action" for name in unexpected},
+        raise ValueConflict(
+            f"{request.action!r} from {spec.source} does not take {', '.join(unexpected)}",
+            {name: "not accepted by this action from this state" for name in unexpected},
         )
     return [
         Missing(kind="field", name=name)

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.api.openapi import allowed_methods
 from app.api.security import log_refusal
 from app.core.errors import AdmissionError, IdempotencyKeyInUse, TooManyRequests, VersionMismatch
 from app.core.schemas import ErrorBody
@@ -94,7 +95,12 @@ def install_error_handlers(app: FastAPI) -> None:
         return render_error(422, "invalid", f"invalid input: {fields}", errors)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = HTTP_CODES.get(exc.status_code, "error")
         # Keep what Starlette says about the refusal, e.g. `Allow` on a 405.
-        return render_error(exc.status_code, code, str(exc.detail), headers=dict(exc.headers or {}))
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            documented = allowed_methods(request.app, request.url.path)
+            if documented:
+                headers["Allow"] = ", ".join(documented)
+        return render_error(exc.status_code, code, str(exc.detail), headers=headers)

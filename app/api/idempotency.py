@@ -9,7 +9,7 @@ the request's changes before the response goes out. Refusals are stored after th
 
 import tempfile
 from datetime import timedelta
-from typing import IO, Any
+from typing import IO
 
 from python_multipart.multipart import parse_options_header
 from starlette.concurrency import run_in_threadpool
@@ -193,26 +193,3 @@ async def _send_stored(send: Send, response: StoredResponse, *, replayed: bool) 
         headers.append((b"idempotent-replayed", b"true"))
     await send({"type": "http.response.start", "status": response.status, "headers": headers})
     await send({"type": "http.response.body", "body": response.body})
-
-
-HEADER_PARAMETER = {
-    "name": "Idempotency-Key",
-    "in": "header",
-    "required": False,
-    "description": (
-        "Makes a retry safe: the same key with the same request returns the first response "
-        "(header `Idempotent-Replayed: true`); with another request, 422 "
-        "`idempotency_key_reused`; while the first is still running, 409. Keys belong to the "
-        "caller's organisation and are kept for `IDEMPOTENCY_TTL_SECONDS` (default 24 h)."
-    ),
-    "schema": {"type": "string", "minLength": 1, "maxLength": service.MAX_KEY_LENGTH},
-}
-
-
-def document_header(openapi: dict[str, Any]) -> dict[str, Any]:
-    """Declare the header on every API POST operation of an OpenAPI document."""
-    for path, operations in openapi.get("paths", {}).items():
-        operation = operations.get("post") if path.startswith(API_PREFIX) else None
-        if operation is not None:
-            operation.setdefault("parameters", []).append(HEADER_PARAMETER)
-    return openapi

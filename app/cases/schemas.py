@@ -1,13 +1,21 @@
+import re
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, Self
 
-from pydantic import AfterValidator, BaseModel, Field
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    model_validator,
+)
 
 from app.consultations.schemas import ConsultedMinistry, MinistrySlug
-from app.core.schemas import IsoDate, Localised, RequestModel
+from app.core.schemas import NOT_BLANK, TEXT, VOCABULARY, IsoDate, Localised, RequestModel
 
 
 class UnitKind(StrEnum):
@@ -17,7 +25,16 @@ class UnitKind(StrEnum):
     DIGITAL_TECHNOLOGY_ZONE = "digital_technology_zone"
 
 
-Text300 = Field(min_length=1, max_length=300)
+Text300 = Field(min_length=1, max_length=300, pattern=NOT_BLANK)
+
+
+def _no_default(schema: dict[str, Any]) -> None:
+    schema.pop("default", None)
+
+
+def Kept(**constraints: Any) -> Any:  # noqa: N802 - reads as a type in a model
+    """An edit's field that may be left out (the value stays) but never set to null."""
+    return Field(default=None, json_schema_extra=_no_default, **constraints)
 
 
 def _to_cents(value: Decimal | None) -> Decimal | None:
@@ -26,49 +43,107 @@ def _to_cents(value: Decimal | None) -> Decimal | None:
     return None if value is None else value.quantize(Decimal("0.01"))
 
 
+# NUMERIC(14, 2): more than 0 and at most 999,999,999,999.99 m², to the hundredth. Sent as
+# a JSON number, or as the decimal text a read gives back (`"1102.50"`), in no other spelling.
+AREA_MAX = Decimal("999999999999.99")
+AREA_STEP = Decimal("0.01")
+AREA_TEXT = r"^(?:[1-9][0-9]{0,11}(?:\.[0-9]{1,2})?|0\.(?:0[1-9]|[1-9][0-9]?))$"
+
+
+def _area_spelling(value: object) -> object:
+    if isinstance(value, bool) or (isinstance(value, str) and not re.fullmatch(AREA_TEXT, value)):
+        raise ValueError("an area is a number of m² with at most two decimals, e.g. 1102.5")
+    return value
+
+
 Area = Annotated[
-    Decimal | None,
-    Field(gt=0, max_digits=14, decimal_places=2),
+    Annotated[Decimal, Field(gt=0, le=AREA_MAX, multiple_of=AREA_STEP)] | None,
+    BeforeValidator(
+        _area_spelling,
+        json_schema_input_type=Annotated[
+            float, Field(gt=0, le=float(AREA_MAX), multiple_of=float(AREA_STEP))
+        ]
+        | Annotated[str, Field(pattern=AREA_TEXT)]
+        | None,
+    ),
     AfterValidator(_to_cents),
 ]
 
 
 PROVINCE_DESCRIPTION = (
     "The applicant organisation's province, which the dossier takes; optional. When given it"
-    " must be that province (case and diacritics aside): another one is refused with 422."
+    " must be that province (case and diacritics aside): another one is refused with 409"
+    " `value_conflict` naming the field."
 )
 
 
 class CaseCreate(RequestModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "applicant_name": "Khu CNTT tập trung tỉnh Bến Tre",
+                    "unit_kind": "concentrated_it_zone",
+                    "area_m2": 120000,
+                }
+            ]
+        }
+    )
+
     applicant_name: str = Text300
     province: str | None = Field(
-        default=None, min_length=1, max_length=100, description=PROVINCE_DESCRIPTION
+        default=None,
+        min_length=1,
+        max_length=100,
+        pattern=NOT_BLANK,
+        description=PROVINCE_DESCRIPTION,
     )
     unit_kind: UnitKind
     area_m2: Area = None
-    address: str | None = Field(default=None, max_length=500)
-    investor: str | None = Field(default=None, max_length=300)
+    address: str | None = Field(default=None, max_length=500, pattern=TEXT)
+    investor: str | None = Field(default=None, max_length=300, pattern=TEXT)
     workflow: str | None = Field(
-        default=None, description="Workflow key; the default when omitted."
+        default=None,
+        description="Workflow key; the default when omitted.",
+        json_schema_extra={VOCABULARY: "workflows"},
     )
 
 
 class CaseUpdate(RequestModel):
-    applicant_name: str | None = Field(default=None, min_length=1, max_length=300)
-    province: str | None = Field(
-        default=None, min_length=1, max_length=100, description=PROVINCE_DESCRIPTION
+    """At least one field; those a case must have (name, province, kind) cannot be cleared."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "minProperties": 1,
+            "examples": [{"investor": "Công ty TNHH MTV Phát triển CVPM Quang Trung"}],
+        }
     )
-    unit_kind: UnitKind | None = None
+
+    applicant_name: str = Kept(min_length=1, max_length=300, pattern=NOT_BLANK)
+    province: str = Kept(
+        min_length=1, max_length=100, pattern=NOT_BLANK, description=PROVINCE_DESCRIPTION
+    )
+    unit_kind: UnitKind = Kept()
     area_m2: Area = None
-    address: str | None = Field(default=None, max_length=500)
-    investor: str | None = Field(default=None, max_length=300)
+    address: str | None = Field(default=None, max_length=500, pattern=TEXT)
+    investor: str | None = Field(default=None, max_length=300, pattern=TEXT)
+
+    @model_validator(mode="after")
+    def _names_a_field(self) -> Self:
+        if not self.model_fields_set:
+            raise ValueError("an edit names at least one field")
+        return self
 
 
 class TransitionRequest(RequestModel):
-    action: str = Field(min_length=1, max_length=50)
-    comment: str | None = Field(default=None, max_length=4000)
-    reason: str | None = Field(default=None, max_length=4000)
-    decision_number: str | None = Field(default=None, min_length=1, max_length=100)
+    action: str = Field(
+        min_length=1, max_length=50, description="One of the actions of the workflow files."
+    )
+    comment: str | None = Field(default=None, max_length=4000, pattern=TEXT)
+    reason: str | None = Field(default=None, max_length=4000, pattern=TEXT)
+    decision_number: str | None = Field(
+        default=None, min_length=1, max_length=100, pattern=NOT_BLANK
+    )
     decision_date: IsoDate | None = None
     ministries: list[MinistrySlug | ConsultedMinistry] | None = Field(
         default=None,
@@ -80,9 +155,12 @@ class TransitionRequest(RequestModel):
     new_due_date: IsoDate | None = Field(
         default=None, description="`extend_deadline`: the new due date (a working day)."
     )
-    supplement_documents: list[str] | None = Field(
+    supplement_documents: (
+        list[Annotated[str, Field(json_schema_extra={VOCABULARY: "supplement_documents"})]] | None
+    ) = Field(
         default=None,
         max_length=30,
+        json_schema_extra={"uniqueItems": True},
         description="`request_supplement`: document types to supply again or correct.",
     )
 

@@ -1,9 +1,6 @@
 """Cases: creating, reading, listing and editing dossiers."""
 
-import base64
-import binascii
 import uuid
-from datetime import datetime
 
 from sqlalchemy.orm import Session
 
@@ -14,11 +11,13 @@ from app.cases.models import Case
 from app.cases.repository import CaseFilters, CaseRepository, Cursor
 from app.cases.schemas import CaseCreate, CaseUpdate
 from app.context import AppContext
+from app.core import cursors
 from app.core.errors import (
     ActionNotAllowedNow,
     Conflict,
     Forbidden,
     InvalidInput,
+    ValueConflict,
 )
 from app.core.text import fold
 from app.engine.roles import Role
@@ -44,7 +43,7 @@ def applicant_province(session: Session, actor: Actor, named: str | None) -> str
             {"province": "not recorded for the organisation"},
         )
     if named is not None and fold(named) != fold(province):
-        raise InvalidInput(
+        raise ValueConflict(
             f"{actor.org_slug!r} files dossiers for {province}, not for {named!r}",
             {"province": f"must be {province}, the applicant organisation's province"},
         )
@@ -105,12 +104,8 @@ def update(
         raise ActionNotAllowedNow(
             f"the dossier cannot be edited in state {case.state!r}", {"state": case.state}
         )
+    # CaseUpdate has refused an empty edit and a null where a case must have a value.
     changes = data.model_dump(exclude_unset=True)
-    for name in ("applicant_name", "province", "unit_kind"):
-        if name in changes and changes[name] is None:
-            raise InvalidInput(f"{name} cannot be cleared", {name: "required"})
-    if not changes:
-        raise InvalidInput("nothing to change", {"body": "empty"})
     if "province" in changes:
         changes["province"] = applicant_province(session, actor, changes["province"])
     for name, value in changes.items():
@@ -137,18 +132,20 @@ def update(
     return record
 
 
+# The case list's `next_cursor`: the last case's creation moment and id.
+CURSOR_PATTERN = cursors.anchored(cursors.MOMENT, cursors.ID)
+
+
 def encode_cursor(case: Case) -> str:
-    raw = f"{case.created_at.isoformat()}|{case.id}"
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+    return f"{cursors.moment(case.created_at)}.{cursors.ident(case.id)}"
 
 
 def decode_cursor(value: str) -> Cursor:
-    try:
-        padded = value + "=" * (-len(value) % 4)
-        created, _, case_id = base64.urlsafe_b64decode(padded).decode().partition("|")
-        return Cursor(datetime.fromisoformat(created), uuid.UUID(case_id))
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise InvalidInput("invalid cursor", {"cursor": "invalid"}) from None
+    parts = cursors.match(CURSOR_PATTERN, value)
+    if parts is None:
+        raise InvalidInput("invalid cursor", {"cursor": "invalid"})
+    created, case_id = parts
+    return Cursor(cursors.read_moment(created), cursors.read_ident(case_id))
 
 
 def list_page(

@@ -25,9 +25,9 @@ from app.context import AppContext
 from app.core.errors import (
     ActionNotAllowedNow,
     Forbidden,
-    InvalidInput,
     NotFound,
     RequirementsMissing,
+    ValueConflict,
 )
 from app.deadlines import clock
 from app.engine.roles import Role
@@ -69,16 +69,16 @@ def extend(
     today = ctx.today()
     new_due, current = data.new_due_date, consultation.due_at
     if new_due <= current:
-        raise InvalidInput(
+        raise ValueConflict(
             f"the new due date must be after the current one ({current.isoformat()})",
             {"new_due_date": "not after the current due date"},
         )
     if new_due <= today:
-        raise InvalidInput(
+        raise ValueConflict(
             "the new due date must be in the future", {"new_due_date": "not in the future"}
         )
     if not ctx.calendar.is_working_day(new_due):
-        raise InvalidInput(
+        raise ValueConflict(
             f"{new_due.isoformat()} is not a working day", {"new_due_date": "not a working day"}
         )
 

@@ -3,11 +3,11 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Literal, Self
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from app.core.schemas import IsoDate, RequestModel
+from app.core.schemas import NOT_BLANK, TEXT, IsoDate, RequestModel
 
-MinistrySlug = Annotated[str, Field(min_length=1, max_length=64)]
+MinistrySlug = Annotated[str, Field(min_length=1, max_length=64, pattern=NOT_BLANK)]
 # What became of each consultation of a round when it was closed.
 Outcome = Literal["answered", "overdue_unanswered", "closed_before_due"]
 # The most working days a ministry may be given to answer (a quarter of a year).
@@ -22,6 +22,16 @@ class Verdict(StrEnum):
 
 class ConsultedMinistry(RequestModel):
     """One ministry to consult with a deadline of its own; without one, the workflow file's."""
+
+    # `working_days` or `due_date`, not both.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "not": {
+                "required": ["working_days", "due_date"],
+                "properties": {"working_days": {"type": "integer"}, "due_date": {"type": "string"}},
+            }
+        }
+    )
 
     ministry: MinistrySlug = Field(description="The ministry's organisation slug.")
     working_days: int | None = Field(
@@ -45,12 +55,14 @@ class ExtendRequest(RequestModel):
     new_due_date: IsoDate = Field(
         description="The new due date: a working day after the current one."
     )
-    reason: str = Field(min_length=1, max_length=4000, description="Why more time is given.")
+    reason: str = Field(
+        min_length=1, max_length=4000, pattern=NOT_BLANK, description="Why more time is given."
+    )
 
 
 class AnswerRequest(RequestModel):
     verdict: Verdict
-    comment: str | None = Field(default=None, max_length=4000)
+    comment: str | None = Field(default=None, max_length=4000, pattern=TEXT)
 
 
 class ConsultationOut(BaseModel):

@@ -17,7 +17,7 @@ from app.consultations.models import Consultation
 from app.consultations.repository import ConsultationRepository
 from app.consultations.schemas import AnswerRequest, ConsultedMinistry, Outcome
 from app.context import AppContext
-from app.core.errors import ActionNotAllowedNow, Forbidden, InvalidInput, NotFound
+from app.core.errors import ActionNotAllowedNow, Forbidden, NotFound, ValueConflict
 from app.documents.repository import DocumentRepository
 from app.engine.roles import OrgKind, Role
 from app.events.service import emit
@@ -28,13 +28,15 @@ from app.history import service as history
 def resolve_ministries(session: Session, actor: Actor, slugs: list[str]) -> list[Organisation]:
     """The organisations to consult; refuses unknown, repeated or non-ministry slugs."""
     if len(set(slugs)) != len(slugs):
-        raise InvalidInput("a ministry is listed twice", {"ministries": "duplicates"})
+        raise ValueConflict("a ministry is listed twice", {"ministries": "duplicates"})
     orgs = {org.slug: org for org in OrganisationRepository(session).by_slugs(slugs)}
     unknown = [s for s in slugs if s not in orgs or orgs[s].kind != OrgKind.MINISTRY.value]
     if unknown:
-        raise InvalidInput("not ministries that can be consulted", {"ministries": unknown})
+        raise ValueConflict("not ministries that can be consulted", {"ministries": unknown})
     if actor.org_slug in orgs:
-        raise InvalidInput("the Ministry does not consult itself", {"ministries": [actor.org_slug]})
+        raise ValueConflict(
+            "the Ministry does not consult itself", {"ministries": [actor.org_slug]}
+        )
     return [orgs[s] for s in slugs]
 
 
@@ -83,7 +85,7 @@ def plan_round(
             days = calendar.working_days_between(today, entry.due_date)
             planned.append(Planned(org, entry.due_date, days))
     if problems:
-        raise InvalidInput("a ministry's due date cannot be used", {"ministries": problems})
+        raise ValueConflict("a ministry's due date cannot be used", {"ministries": problems})
     return planned
 
 
@@ -149,10 +151,14 @@ def _closed(c: Consultation, slug: str, today: date) -> dict[str, Any]:
 
 def list_for_case(
     session: Session, ctx: AppContext, actor: Actor, case_id: uuid.UUID
-) -> list[tuple[Consultation, str]]:
-    access.load(session, ctx, actor, case_id)
+) -> tuple[int, list[tuple[Consultation, str]]]:
+    """The case's version (the If-Match an answer or an extension names) and the
+    consultations the actor may see, with their ministries' slugs."""
+    record = access.load(session, ctx, actor, case_id)
     only = actor.org_id if actor.role is Role.CONSULTED else None
-    return ConsultationRepository(session).for_case(case_id, ministry_org_id=only)
+    return record.case.version, ConsultationRepository(session).for_case(
+        case_id, ministry_org_id=only
+    )
 
 
 @dataclass(frozen=True)

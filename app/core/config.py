@@ -53,8 +53,10 @@ class Settings(BaseSettings):
     page_size_default: int = Field(default=50, gt=0)
     page_size_max: int = Field(default=200, gt=0)
     events_max_wait_seconds: float = 30.0
-    # Largest JSON (non-upload) request body accepted.
-    max_json_body_bytes: int = Field(default=64 * 1024, gt=0)
+    # Largest JSON (non-upload) request body accepted: above the largest body the OpenAPI
+    # document allows (a transition with every text at its maximum length, each character
+    # escaped as a UTF-16 surrogate pair, is about 130 KiB).
+    max_json_body_bytes: int = Field(default=256 * 1024, gt=0)
     # Failed authentications per client address (per process) before answering 429.
     auth_failure_limit: int = Field(default=20, gt=0)
     auth_failure_window_seconds: int = Field(default=60, gt=0)

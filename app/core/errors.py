@@ -10,6 +10,7 @@ AdmissionError (500 internal)                   answered to the client by render
  │    ├── TransitionNotAllowed (409 transition_not_allowed)
  │    ├── RequirementsMissing (409 requirements_missing)
  │    ├── ActionNotAllowedNow (409 not_allowed_in_state)
+ │    ├── ValueConflict (409 value_conflict)
  │    └── IdempotencyKeyInUse (409 idempotency_key_in_use, with Retry-After)
  ├── VersionMismatch (412 version_mismatch)
  ├── TooLarge (413 too_large)
@@ -99,6 +100,15 @@ class ActionNotAllowedNow(Conflict):
     """An upload, edit or answer that the case's current state does not allow."""
 
     code = "not_allowed_in_state"
+
+
+class ValueConflict(Conflict):
+    """A well-formed value (as the OpenAPI document describes it) that the case's current
+    state or the service's records rule out: a date not after the current due date or not
+    a working day, a slug that is not a ministry, another province's name. The details name
+    the field. A 422 is kept for what the document itself rules out."""
+
+    code = "value_conflict"
 
 
 class VersionMismatch(AdmissionError):

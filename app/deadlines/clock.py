@@ -14,7 +14,7 @@ from sqlalchemy.orm.attributes import flag_modified
 
 from app.calendar.working import WorkingCalendar
 from app.cases.models import Case
-from app.core.errors import InvalidInput
+from app.core.errors import ActionNotAllowedNow, ValueConflict
 
 
 @dataclass(frozen=True)
@@ -110,18 +110,18 @@ def extend(
 ) -> dict[str, Any]:
     """Move the due date later, once; the caller has checked that the visit has not used it."""
     if case.due_at is None:
-        raise InvalidInput("the case has no running deadline to extend", {"due_at": None})
+        raise ActionNotAllowedNow("the case has no running deadline to extend", {"due_at": None})
     if new_due <= case.due_at:
-        raise InvalidInput(
+        raise ValueConflict(
             f"the new due date must be after the current one ({case.due_at.isoformat()})",
             {"new_due_date": "not after the current due date"},
         )
     if new_due <= today:
-        raise InvalidInput(
+        raise ValueConflict(
             "the new due date must be in the future", {"new_due_date": "not in the future"}
         )
     if not calendar.is_working_day(new_due):
-        raise InvalidInput(
+        raise ValueConflict(
             f"{new_due.isoformat()} is not a working day", {"new_due_date": "not a working day"}
         )
     original = case.due_at

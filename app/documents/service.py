@@ -12,12 +12,20 @@ from app.auth.actor import Actor
 from app.cases.models import Case
 from app.consultations.repository import ConsultationRepository
 from app.context import AppContext
-from app.core.errors import ActionNotAllowedNow, Forbidden, InvalidInput, NotFound, UnsupportedType
+from app.core.errors import (
+    ActionNotAllowedNow,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    UnsupportedType,
+    ValueConflict,
+)
 from app.documents.filenames import clean_filename
 from app.documents.models import Document
 from app.documents.multipart import ParsedUpload
 from app.documents.repository import DocumentRepository
 from app.documents.sniff import extension_matches, sniff
+from app.engine import vocabulary
 from app.engine.roles import Role
 from app.events.service import emit
 from app.history import actions
@@ -91,14 +99,16 @@ def store_upload(
     doc_type = check_form(upload)
     spec = record.workflow.definition.document_types.get(doc_type)
     if spec is None:
-        raise InvalidInput(
-            f"unknown document type {doc_type!r}",
-            {"doc_type": sorted(record.workflow.definition.document_types)},
+        known = sorted(record.workflow.definition.document_types)
+        # Another workflow file's type is named by the OpenAPI document, so not malformed.
+        error = (
+            ValueConflict if doc_type in vocabulary.of(ctx.workflows).uploadable else InvalidInput
         )
-    if expected_version is not None:
-        access.check_version(case, expected_version)
+        raise error(f"unknown document type {doc_type!r}", {"doc_type": known})
     if spec.generated:
         raise Forbidden(f"{doc_type} is issued by the service, not uploaded")
+    if expected_version is not None:
+        access.check_version(case, expected_version)
     if actor.role not in spec.uploaded_by:
         raise Forbidden(f"the {actor.role} role may not upload {doc_type}")
     if spec.upload_states is not None and case.state not in spec.upload_states:

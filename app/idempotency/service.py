@@ -10,6 +10,7 @@ attempt's changes were never committed, because they commit only with the respon
 
 import hashlib
 import math
+import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -25,6 +26,12 @@ from app.idempotency.repository import IdempotencyKeyRepository
 
 HEADER = "idempotency-key"
 MAX_KEY_LENGTH = 255
+# 1 to 255 printable ASCII characters, neither the first nor the last a space (HTTP drops
+# those from a header's value, so a key cannot keep them); the quotes of a structured-field
+# string (`"..."`) are not part of the key. The OpenAPI document publishes this pattern,
+# and every value it matches (within MAX_KEY_LENGTH) is a key.
+KEY_PATTERN = "^[!-~](?:[ -~]*[!-~])?$"
+_KEY = re.compile(KEY_PATTERN)
 # Response headers worth giving back on a replay; the rest belong to the moment.
 REPLAYED_HEADERS = frozenset({"content-type", "etag", "location", "retry-after"})
 
@@ -32,14 +39,11 @@ REPLAYED_HEADERS = frozenset({"content-type", "etag", "location", "retry-after"}
 def parse_key(raw: str) -> str | None:
     """The key from the header (a structured-field string; bare tokens accepted too), or
     None if it is not a usable key."""
-    value = raw.strip()
-    if len(value) >= 2 and value[0] == value[-1] == '"':
-        value = value[1:-1]
-    if not 0 < len(value) <= MAX_KEY_LENGTH:
+    if len(raw) > MAX_KEY_LENGTH or _KEY.fullmatch(raw) is None:
         return None
-    if not all(0x20 <= ord(c) <= 0x7E for c in value):
-        return None
-    return value
+    if len(raw) > 2 and raw[0] == raw[-1] == '"':
+        return raw[1:-1]
+    return raw
 
 
 class Fingerprint:

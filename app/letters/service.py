@@ -18,7 +18,7 @@ from app.auth.actor import Actor
 from app.auth.repository import OrganisationRepository
 from app.cases.models import Case
 from app.context import AppContext
-from app.core.errors import InvalidInput, NotFound
+from app.core.errors import NotFound, ValueConflict
 from app.documents import service as documents
 from app.documents.models import Document
 from app.documents.repository import DocumentRepository
@@ -102,7 +102,7 @@ def issue_supplement_notice(
     types = workflow.definition.document_types
     unknown = [d for d in documents if d not in types or types[d].generated]
     if unknown or len(set(documents)) != len(documents):
-        raise InvalidInput(
+        raise ValueConflict(
             "supplement_documents must list distinct document types of the checklist",
             {"supplement_documents": unknown or "duplicates"},
         )
@@ -112,7 +112,7 @@ def issue_supplement_notice(
         d for d in documents if case.state not in (types[d].upload_states or (case.state,))
     ]
     if elsewhere:
-        raise InvalidInput(
+        raise ValueConflict(
             f"supplement_documents may only name documents that can be uploaded while the "
             f"supplement is outstanding (in {case.state!r})",
             {"supplement_documents": elsewhere},

@@ -20,6 +20,9 @@ from app.webhooks.models import WebhookDelivery, WebhookSubscription
 from app.webhooks.repository import DeliveryRepository, SubscriptionRepository
 from app.webhooks.schemas import DeliveryState, SubscriptionCreate
 
+# The largest id `webhook_deliveries.id` (an INTEGER column) can hold.
+MAX_DELIVERY_ID = 2**31 - 1
+
 
 @dataclass
 class DeliveryPageResult:
@@ -87,7 +90,8 @@ def deliveries(
     if cursor is not None:
         if not cursor.isascii() or not cursor.isdigit() or len(cursor) > 18:
             raise InvalidInput("invalid cursor", {"cursor": cursor})
-        before = int(cursor)
+        # Every delivery id (a 32-bit column) is below a larger cursor: no bound then.
+        before = int(cursor) if int(cursor) <= MAX_DELIVERY_ID else None
     settings = ctx.settings
     size = min(limit or settings.page_size_default, settings.page_size_max)
     rows = DeliveryRepository(session).page(

@@ -20,7 +20,7 @@ from app.auth.models import Organisation
 from app.cases.models import Case, DossierCodeSequence
 from app.consultations.models import Consultation
 from app.context import AppContext
-from app.core.errors import InvalidInput
+from app.core.errors import Conflict, ValueConflict
 from app.deadlines.clock import ClockState
 from app.documents.models import Document
 from app.engine.definition import ConsultationSpec
@@ -251,7 +251,7 @@ class TestOpenConsultations:
         asked = ["mpi", {"ministry": "mof", "due_date": due_date}]
         f = firing(session, ctx, ministry, case, "open_consultation", ministries=asked)
 
-        with pytest.raises(InvalidInput) as refused:
+        with pytest.raises(ValueConflict) as refused:
             STEPS.apply("open_consultations", f)
 
         assert refused.value.details == {"ministries": {"mof": problem}}
@@ -328,7 +328,7 @@ class TestOpenConsultations:
         case = make_case(session, ctx, state="consultation")
         f = firing(session, ctx, ministry, case, "open_consultation", ministries=ministries)
 
-        with pytest.raises(InvalidInput) as refused:
+        with pytest.raises(ValueConflict) as refused:
             STEPS.apply("open_consultations", f)
 
         assert refused.value.details == details
@@ -680,7 +680,7 @@ class TestExtendDeadline:
         case = make_case(session, ctx, state="council_review", due_at=due_at)
         before = clock_columns(case)
 
-        with pytest.raises(InvalidInput) as refused:
+        with pytest.raises(Conflict) as refused:
             self.extend(session, ctx, council, case, new_due)
 
         assert refused.value.details == details
@@ -827,7 +827,7 @@ class TestIssueSupplementNotice:
         f = self.request(session, ctx, council, case, supplement_documents=asked)
         STEPS.apply("pause_clock", f)
 
-        with pytest.raises(InvalidInput) as refused:
+        with pytest.raises(ValueConflict) as refused:
             STEPS.apply("issue_supplement_notice", f)
 
         assert refused.value.details == {"supplement_documents": details}

@@ -143,7 +143,7 @@ class TestEditRefused:
         case = api.create_case()
         before = api.snapshot(case["id"])
         response = api.patch(case["id"], version=case["version"], **{name: None})
-        assert error_details(response, 422, "invalid") == {name: "required"}
+        assert f"body.{name}" in [d["field"] for d in error_details(response, 422, "invalid")]
         assert api.snapshot(case["id"]) == before
 
     def test_an_empty_edit_is_refused(self, api: Api) -> None:

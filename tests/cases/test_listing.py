@@ -180,13 +180,16 @@ class TestPagination:
             "!!!",
             base64.urlsafe_b64encode(b"yesterday|someone").decode(),
             base64.urlsafe_b64encode(b"2026-03-16T02:00:00+00:00|not-a-uuid").decode(),
+            "1234.not-a-uuid",
+            "1234." + "A" * 32,
+            "1234567890123456789." + "a" * 32,
         ],
-        ids=["text", "symbols", "garbage-inside", "bad-id"],
+        ids=["text", "symbols", "garbage-inside", "bad-id", "id", "upper-case", "moment-too-long"],
     )
     def test_an_invalid_cursor_is_refused(self, api: Api, cursor: str) -> None:
         api.create_case()
         response = api.list_cases(cursor=cursor)
-        assert error_details(response, 422, "invalid") == {"cursor": "invalid"}
+        assert "query.cursor" in [d["field"] for d in error_details(response, 422, "invalid")]
 
     @pytest.mark.parametrize("limit", ["0", "-1", "many"])
     def test_an_invalid_limit_is_refused(self, api: Api, limit: str) -> None:

@@ -37,7 +37,7 @@ class TestACaseTakesItsOrganisationsProvince:
     def test_naming_another_province_is_refused_naming_the_field_and_creates_nothing(
         self, api: Api
     ) -> None:
-        details = error_details(create(api, province="Tiền Giang"), 422, "invalid")
+        details = error_details(create(api, province="Tiền Giang"), 409, "value_conflict")
         assert "province" in details
         assert api.list_cases().json()["items"] == []
 
@@ -52,7 +52,7 @@ class TestACaseTakesItsOrganisationsProvince:
     def test_editing_the_province_to_another_is_refused_and_changes_nothing(self, api: Api) -> None:
         case = api.create_case()
         before = api.snapshot(case["id"])
-        details = error_details(api.patch(case["id"], province="Tiền Giang"), 422, "invalid")
+        details = error_details(api.patch(case["id"], province="Tiền Giang"), 409, "value_conflict")
         assert "province" in details
         assert api.snapshot(case["id"]) == before
 

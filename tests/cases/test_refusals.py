@@ -367,13 +367,19 @@ class TestStaleIfMatch:
         assert details["current_version"] == version
         assert api.snapshot(case["id"]) == before
 
-    def test_an_if_match_that_is_not_a_version_is_refused(self, api: Api) -> None:
+    @pytest.mark.parametrize(
+        "if_match", ['"abc"', '"7', "*", '" 7"', '"1e3"', '"1234567890123456789"']
+    )
+    def test_an_if_match_that_is_not_a_case_etag_is_malformed_input_naming_the_header(
+        self, api: Api, if_match: str
+    ) -> None:
         case = api.create_case()
         before = api.snapshot(case["id"])
         response = post_transition(
-            api, case["id"], WITHDRAW, {**api.headers("applicant"), "If-Match": '"abc"'}
+            api, case["id"], WITHDRAW, {**api.headers("applicant"), "If-Match": if_match}
         )
-        error_details(response, 412, "version_mismatch")
+        details = error_details(response, 422, "invalid")
+        assert details == [{"field": "header.if-match", "problem": "malformed"}]
         assert api.snapshot(case["id"]) == before
 
     def test_the_etag_of_a_read_is_the_if_match_that_works(self, api: Api) -> None:

@@ -90,7 +90,7 @@ class TestOpenConsultation:
             pytest.param(["mic"], id="the ministry itself"),
         ],
     )
-    def test_a_bad_list_of_ministries_is_422_and_changes_nothing(
+    def test_a_bad_list_of_ministries_is_a_409_value_conflict_and_changes_nothing(
         self, api: Api, ctx: AppContext, ministries: list[str]
     ) -> None:
         case = api.case_in_ministry_appraisal()
@@ -98,7 +98,7 @@ class TestOpenConsultation:
         response = api.fire(
             case["id"], "open_consultation", "ministry", case["version"], ministries=ministries
         )
-        details = error_details(response, 422, "invalid")
+        details = error_details(response, 409, "value_conflict")
         assert "ministries" in details
         assert api.snapshot(case["id"]) == before
         assert consultation_rows(ctx) == 0

@@ -37,6 +37,10 @@ def answer_with_opinion(api: Api, case_id: str, who: str, verdict: str = "agree"
     assert response.status_code == 200, response.text
 
 
+INVALID = (422, "invalid")
+CONFLICT = (409, "value_conflict")
+
+
 class TestEachMinistryItsOwnDeadline:
     def test_open_consultation_gives_each_ministry_the_working_days_or_date_it_names(
         self, api: Api, clock: Clock
@@ -68,60 +72,68 @@ class TestEachMinistryItsOwnDeadline:
         assert due == {"mpi": "2026-03-20", "mof": DUE}
 
     @pytest.mark.parametrize(
-        ("entry", "where", "usable"),
+        ("entry", "where", "usable", "refusal"),
         [
             pytest.param(
                 {"ministry": "mof", "working_days": 15, "due_date": "2026-03-20"},
                 "ministries",
                 {"ministry": "mof", "working_days": 15},
+                INVALID,
                 id="both working days and a date",
             ),
             pytest.param(
                 {"ministry": "mof", "working_days": 61},
                 "ministries",
                 {"ministry": "mof", "working_days": 60},
+                INVALID,
                 id="61 days",
             ),
             pytest.param(
                 {"ministry": "mof", "working_days": 0},
                 "ministries",
                 {"ministry": "mof", "working_days": 1},
+                INVALID,
                 id="no days",
             ),
             pytest.param(
                 {"ministry": "mof", "due_date": "2026-03-21"},
                 "mof",
                 {"ministry": "mof", "due_date": "2026-03-23"},
+                CONFLICT,
                 id="a Saturday",
             ),
             pytest.param(
                 {"ministry": "mof", "due_date": "2026-03-02"},
                 "mof",
                 {"ministry": "mof", "due_date": "2026-03-03"},
+                CONFLICT,
                 id="today",
             ),
             pytest.param(
                 {"ministry": "mof", "deadline": 5},
                 "ministries",
                 {"ministry": "mof"},
+                INVALID,
                 id="unknown key",
             ),
         ],
     )
-    def test_a_deadline_that_cannot_be_used_is_422_and_nothing_is_opened(
+    def test_a_deadline_that_cannot_be_used_is_refused_and_nothing_is_opened(
         self,
         api: Api,
         clock: Clock,
         entry: dict[str, Any],
         where: str,
         usable: dict[str, Any],
+        refusal: tuple[int, str],
     ) -> None:
         case = api.case_in_ministry_appraisal()
         before = api.snapshot(case["id"])
         response = api.fire(
             case["id"], "open_consultation", "ministry", case["version"], ministries=["mpi", entry]
         )
-        details = error_details(response, 422, "invalid")
+        # Malformed by the OpenAPI document: 422; well formed but not a usable day: 409.
+        details = error_details(response, *refusal)
         assert where in str(details), details
         assert api.snapshot(case["id"]) == before
         assert api.consultations(case["id"]) == []
@@ -206,7 +218,7 @@ class TestExtendingOneMinistrysDeadline:
             pytest.param("2026-03-13", "not after the current due date", id="an earlier date"),
         ],
     )
-    def test_a_day_off_or_a_date_not_later_is_422_and_changes_nothing(
+    def test_a_day_off_or_a_date_not_later_is_a_409_value_conflict_and_changes_nothing(
         self, api: Api, clock: Clock, new_due_date: str, problem: str
     ) -> None:
         case = api.case_in_consultation(("mpi",))
@@ -217,7 +229,7 @@ class TestExtendingOneMinistrysDeadline:
             case["id"], mpi["id"], new_due_date=new_due_date, reason=REASON
         )
 
-        assert error_details(response, 422, "invalid") == {"new_due_date": problem}
+        assert error_details(response, 409, "value_conflict") == {"new_due_date": problem}
         assert api.snapshot(case["id"]) == before
         assert by_ministry(api, case["id"])["mpi"]["extended_at"] is None
 

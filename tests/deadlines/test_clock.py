@@ -195,7 +195,7 @@ class TestExtension:
         response = api.fire(
             case["id"], "extend_deadline", "council", reason="x", new_due_date=new_due_date
         )
-        assert error_details(response, 422, "invalid") == {"new_due_date": problem}
+        assert error_details(response, 409, "value_conflict") == {"new_due_date": problem}
         assert api.snapshot(case["id"]) == before
 
     def test_an_extension_needs_a_reason_and_a_date(self, api: Api, clock: Clock) -> None:

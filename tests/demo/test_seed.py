@@ -236,7 +236,7 @@ class TestTokensAndAccess:
                 json={"applicant_name": "X", "province": "Hà Nam", "unit_kind": "ict_centre"},
                 headers={"Authorization": f"Bearer {chain.token(slug)}"},
             )
-            assert refused.status_code == 422, slug
+            assert refused.status_code == 409, slug
         found = chain.json("/api/v1/cases", "press", province="thua thien hue")["items"]
         assert [c["applicant_name"] for c in found] == [HUECIT]
 

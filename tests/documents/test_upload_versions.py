@@ -33,7 +33,7 @@ class TestUploadIfMatch:
         assert details == {"current_version": case["version"] + 1}
         assert api.snapshot(case["id"]) == before
 
-    def test_an_unreadable_if_match_is_412(self, api: Api) -> None:
+    def test_an_unreadable_if_match_is_malformed_input(self, api: Api) -> None:
         case = api.create_case()
         response = api.client.post(
             f"/api/v1/cases/{case['id']}/documents",
@@ -41,7 +41,9 @@ class TestUploadIfMatch:
             files={"file": ("a.pdf", b"%PDF-1.4\n%%EOF\n")},
             headers={**api.headers("applicant"), "If-Match": "*"},
         )
-        error_details(response, 412, "version_mismatch")
+        assert error_details(response, 422, "invalid") == [
+            {"field": "header.if-match", "problem": "malformed"}
+        ]
         assert api.read(case["id"])["version"] == case["version"]
 
     def test_the_upload_operation_declares_the_if_match_header(self, api: Api) -> None:

@@ -278,4 +278,4 @@ class TestPages:
             "/api/v1/pipeline", params={"cursor": "not-a-cursor"}, headers=api.headers("council")
         )
         assert response.status_code == 422
-        assert "cursor" in response.json()["error"]["details"]
+        assert "query.cursor" in [d["field"] for d in response.json()["error"]["details"]]

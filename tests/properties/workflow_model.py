@@ -318,13 +318,20 @@ class CaseModel:
             return refused(422, "invalid")
         if request.if_match == "missing":
             return refused(428, "precondition_required")
+        # What the OpenAPI document's body for the action rules out: 422 before the case is
+        # read, so before a stale If-Match.
+        everywhere = self.workflow.with_action(request.action)
+        if not everywhere:
+            return refused(422, "invalid")
+        given = {name for name, value in request.body.items() if value is not None}
+        if given - frozenset().union(*(t.takes for t in everywhere)):
+            return refused(422, "invalid")
+        if not self._supplement_documents_listed(request.body):
+            return refused(422, "invalid")
         if not self.visible_to(actor):
             return refused(404, "not_found")
         if request.if_match == "stale":
             return refused(412, "version_mismatch")
-        everywhere = self.workflow.with_action(request.action)
-        if not everywhere:
-            return refused(422, "invalid")
         if not any(actor.role in t.roles for t in everywhere):
             return refused(403, "forbidden")
         t = self.workflow.transition(self.state, request.action)
@@ -332,14 +339,29 @@ class CaseModel:
             return refused(409, "transition_not_allowed")
         if actor.role not in t.roles:
             return refused(403, "forbidden")
-        given = {name for name, value in request.body.items() if value is not None}
         if given - t.takes:
-            return refused(422, "invalid")
+            return refused(409, "value_conflict")
         if any(blank(request.body.get(name)) for name in t.fields) or self.lacking(t, today):
             return refused(409, "requirements_missing")
         if not self._values_make_sense(actor, t, request.body, today, due_at, world):
-            return refused(422, "invalid")
+            return refused(409, "value_conflict")
         return Outcome(200, dest=self.destination(t))
+
+    def _supplement_documents_listed(self, body: Mapping[str, Any]) -> bool:
+        """Distinct types the document lists: uploadable wherever a supplement request leads."""
+        listed = body.get("supplement_documents")
+        if listed is None:
+            return True
+        types = self.workflow.document_types
+        dests = [t.dest for t in self.workflow.transitions if "supplement_documents" in t.takes]
+        return len(set(listed)) == len(listed) and all(
+            name in types
+            and not types[name].generated
+            and all(
+                types[name].upload_states is None or d in types[name].upload_states for d in dests
+            )
+            for name in listed
+        )
 
     def _values_make_sense(
         self,
@@ -363,20 +385,6 @@ class CaseModel:
         if "new_due_date" in t.takes and new_due is not None:
             day = date.fromisoformat(new_due)
             if due_at is None or day <= due_at or day <= today or not world.is_working_day(day):
-                return False
-        listed = body.get("supplement_documents")
-        if "supplement_documents" in t.takes and listed is not None:
-            types = self.workflow.document_types
-            if len(set(listed)) != len(listed):
-                return False
-            if any(name not in types or types[name].generated for name in listed):
-                return False
-            # What it asks for must be uploadable where the request sends the case.
-            dest = self.destination(t)
-            if any(
-                types[name].upload_states is not None and dest not in types[name].upload_states
-                for name in listed
-            ):
                 return False
         return True
 
@@ -422,9 +430,11 @@ class CaseModel:
         spec = types.get(doc_type)
         if spec is None:
             return refused(422, "invalid")
+        if spec.generated:
+            return refused(403, "forbidden")
         if if_match == "stale":  # checked once the form is read
             return refused(412, "version_mismatch")
-        if spec.generated or actor.role not in spec.uploaded_by:
+        if actor.role not in spec.uploaded_by:
             return refused(403, "forbidden")
         if not spec.may_upload(actor.role, self.state):
             return refused(409, "not_allowed_in_state")

@@ -11,6 +11,7 @@ from app.cases import service
 from app.cases.repository import CaseFilters
 from app.cases.schemas import CaseCreate, CaseOut, CasePage, CaseUpdate, TransitionRequest
 from app.core.cache import BodyCache
+from app.core.schemas import TEXT
 from app.core.threads import for_reading
 
 router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
@@ -33,18 +34,24 @@ def list_cases(
     session: DbSession,
     ctx: Context,
     actor: CurrentActor,
-    state: str | None = None,
+    state: Annotated[str | None, Query(pattern=TEXT, description="Only this state.")] = None,
     province: Annotated[
         str | None,
-        Query(description="Only this province; case and diacritics ignored."),
+        Query(pattern=TEXT, description="Only this province; case and diacritics ignored."),
     ] = None,
-    applicant: Annotated[str | None, Query(description="Applicant organisation slug.")] = None,
+    applicant: Annotated[
+        str | None, Query(pattern=TEXT, description="Applicant organisation slug.")
+    ] = None,
     q: Annotated[
-        str | None, Query(max_length=200, description="Text search, diacritics ignored.")
+        str | None,
+        Query(max_length=200, pattern=TEXT, description="Text search, diacritics ignored."),
     ] = None,
     overdue: bool | None = None,
     limit: Annotated[int | None, Query(ge=1)] = None,
-    cursor: str | None = None,
+    cursor: Annotated[
+        str | None,
+        Query(pattern=service.CURSOR_PATTERN, description="The `next_cursor` of the last page."),
+    ] = None,
 ) -> Response:
     """List the cases the caller may see, newest first, a page at a time."""
     settings = ctx.settings

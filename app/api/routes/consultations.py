@@ -43,10 +43,12 @@ def _out(c: Consultation, ministry: str, ctx: Context) -> ConsultationOut:
 
 @router.get("")
 def list_consultations(
-    case_id: uuid.UUID, session: DbSession, ctx: Context, actor: CurrentActor
+    case_id: uuid.UUID, session: DbSession, ctx: Context, actor: CurrentActor, response: Response
 ) -> ConsultationList:
-    """The case's consultations (a consulted ministry sees only its own)."""
-    rows = service.list_for_case(session, ctx, actor, case_id)
+    """The case's consultations (a consulted ministry sees only its own); the `ETag` is the
+    case's, the `If-Match` an answer or an extension takes."""
+    version, rows = service.list_for_case(session, ctx, actor, case_id)
+    response.headers["ETag"] = etag(version)
     return ConsultationList(items=[_out(c, slug, ctx) for c, slug in rows])
 
 

@@ -5,14 +5,15 @@ from fastapi.responses import FileResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from app.api.deps import Context, CurrentActor, DbSession
-from app.api.http import IfMatch, etag, optional_version_from_if_match
+from app.api.http import OptionalIfMatch, etag, optional_version_from_if_match
 from app.api.limits import upload_body_limit
 from app.api.transaction import end_here, request_transaction
 from app.auth.actor import Actor
 from app.context import AppContext
 from app.core.db import unit_of_work
 from app.core.errors import TooLarge
-from app.documents import service
+from app.core.schemas import VOCABULARY
+from app.documents import service, sniff
 from app.documents.filenames import content_disposition
 from app.documents.models import Document
 from app.documents.multipart import ParsedUpload, receive_upload
@@ -29,10 +30,33 @@ UPLOAD_BODY = {
                     "type": "object",
                     "required": ["doc_type", "file"],
                     "properties": {
-                        "doc_type": {"type": "string"},
+                        "doc_type": {"type": "string", VOCABULARY: "uploadable_document_types"},
                         "file": {"type": "string", "format": "binary"},
                     },
-                }
+                    # Any other part is refused (422), as unknown JSON fields are.
+                    "additionalProperties": False,
+                },
+                # The type is read from the content (app/documents/sniff.py), not from the
+                # part's Content-Type: other content is refused with 415.
+                "encoding": {
+                    "file": {
+                        "contentType": ", ".join(k.content_type for k in sniff.ALLOWED),
+                        "headers": {
+                            "Content-Disposition": {
+                                "description": (
+                                    "The file's name. An extension, if it has one, must be "
+                                    "that of its content ("
+                                    + ", ".join(e for k in sniff.ALLOWED for e in k.extensions)
+                                    + "), or 415."
+                                ),
+                                "schema": {
+                                    "type": "string",
+                                    "example": 'form-data; name="file"; filename="ho-so"',
+                                },
+                            }
+                        },
+                    }
+                },
             }
         },
     }
@@ -63,7 +87,7 @@ async def upload_document(
     ctx: Context,
     actor: CurrentActor,
     response: Response,
-    if_match: IfMatch = None,
+    if_match: OptionalIfMatch = None,
 ) -> DocumentOut:
     """Upload a document of one checklist type (multipart `doc_type` and `file`); it moves the
     case to its next version (new `ETag`), and with `If-Match` only from the version read."""

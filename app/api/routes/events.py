@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from app.api.deps import Context, CurrentActor
 from app.auth.actor import Actor
 from app.context import AppContext
+from app.core.cursors import SERIAL, anchored
 from app.core.db import unit_of_work
 from app.core.errors import InvalidInput
 from app.events.repository import EventRepository
@@ -24,7 +25,8 @@ POLL_INTERVAL_SECONDS = 0.25
 HEARTBEAT_SECONDS = 15.0
 # An event id in ASCII digits that fits a signed 64-bit column (`str.isdigit` also accepts
 # other scripts' digits, and a longer number overflows the database's integer).
-CURSOR = re.compile(r"[0-9]{1,18}")
+CURSOR_PATTERN = anchored(SERIAL)
+CURSOR = re.compile(CURSOR_PATTERN)
 
 
 def _read(ctx: AppContext, actor: Actor, cursor: int) -> list[EventOut]:
@@ -46,7 +48,10 @@ def _cursor(value: str, name: str) -> int:
 async def read_events(
     ctx: Context,
     actor: CurrentActor,
-    after: Annotated[str, Query(description="The `next_cursor` of the previous page.")] = "0",
+    after: Annotated[
+        str,
+        Query(pattern=CURSOR_PATTERN, description="The `next_cursor` of the previous page."),
+    ] = "0",
     wait: Annotated[float, Query(ge=0, description="Seconds to wait for news (at most 30).")] = 0,
 ) -> EventPage:
     """The ordered change feed; with `wait`, answers as soon as something newer is committed."""
@@ -70,15 +75,21 @@ async def stream_events(
     request: Request,
     ctx: Context,
     actor: CurrentActor,
-    after: Annotated[str | None, Query(description="Start after this event id.")] = None,
+    after: Annotated[
+        str | None, Query(pattern=CURSOR_PATTERN, description="Start after this event id.")
+    ] = None,
     last_event_id: Annotated[
-        str | None, Header(description="Set by EventSource on resume.")
+        str | None,
+        Header(
+            pattern=CURSOR_PATTERN,
+            description="Set by EventSource on resume: the last event id it received.",
+        ),
     ] = None,
 ) -> EventSourceResponse:
     """The same feed as Server-Sent Events: `id` is the event id, `event` its type, `data`
     the event as JSON. A reconnecting client resumes after its `Last-Event-ID`."""
     if last_event_id is not None:
-        cursor = _cursor(last_event_id.strip(), "Last-Event-ID")
+        cursor = _cursor(last_event_id, "Last-Event-ID")
     else:
         cursor = _cursor(after or "0", "after")
 

@@ -4,6 +4,7 @@ from fastapi import APIRouter, Header, Query, Request, Response
 
 from app.api.deps import Context, CurrentActor, DbSession
 from app.core.cache import BodyCache
+from app.core.schemas import TEXT
 from app.core.threads import for_reading, in_worker_thread
 from app.pipeline import service
 from app.pipeline.schemas import PipelineOut
@@ -17,14 +18,19 @@ async def read_pipeline(
     session: DbSession,
     ctx: Context,
     actor: CurrentActor,
-    workflow: Annotated[str | None, Query(description="Only this workflow key.")] = None,
+    workflow: Annotated[
+        str | None, Query(pattern=TEXT, description="Only this workflow key.")
+    ] = None,
     province: Annotated[
-        str | None, Query(description="Only this province; case and diacritics ignored.")
+        str | None,
+        Query(pattern=TEXT, description="Only this province; case and diacritics ignored."),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=service.MAX_PAGE)] = service.DEFAULT_PAGE,
     cursor: Annotated[
         str | None,
-        Query(max_length=200, description="The `next_cursor` of the previous page."),
+        Query(
+            pattern=service.CURSOR_PATTERN, description="The `next_cursor` of the previous page."
+        ),
     ] = None,
     if_none_match: Annotated[str | None, Header()] = None,
 ) -> Response:

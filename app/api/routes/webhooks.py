@@ -4,6 +4,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from app.api.deps import Context, CurrentActor, DbSession
+from app.core.cursors import SERIAL, anchored
 from app.webhooks import service
 from app.webhooks.models import WebhookDelivery, WebhookSubscription
 from app.webhooks.schemas import (
@@ -18,6 +19,7 @@ from app.webhooks.schemas import (
 )
 
 router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"])
+SERIAL_CURSOR = anchored(SERIAL)
 
 
 def _out(s: WebhookSubscription) -> SubscriptionOut:
@@ -88,7 +90,10 @@ def list_deliveries(
     actor: CurrentActor,
     state: DeliveryState | None = None,
     limit: Annotated[int | None, Query(ge=1)] = None,
-    cursor: Annotated[str | None, Query(description="The `next_cursor` of the last page.")] = None,
+    cursor: Annotated[
+        str | None,
+        Query(pattern=SERIAL_CURSOR, description="The `next_cursor` of the last page."),
+    ] = None,
 ) -> DeliveryPage:
     """The subscription's deliveries, newest first: state, tries and the last answer."""
     page = service.deliveries(
