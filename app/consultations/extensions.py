@@ -19,13 +19,12 @@ from app import access
 from app.auth.actor import Actor
 from app.auth.repository import OrganisationRepository
 from app.consultations.models import Consultation
-from app.consultations.repository import ConsultationRepository
 from app.consultations.schemas import ExtendRequest
+from app.consultations.service import visible_consultation
 from app.context import AppContext
 from app.core.errors import (
     ActionNotAllowedNow,
     Forbidden,
-    NotFound,
     RequirementsMissing,
     ValueConflict,
 )
@@ -56,11 +55,7 @@ def extend(
     """Move one open, unanswered consultation's due date later, once."""
     record = access.load(session, ctx, actor, case_id)
     access.check_version(record.case, expected_version)
-    consultation = ConsultationRepository(session).get(case_id, consultation_id)
-    if consultation is None or (
-        actor.role is Role.CONSULTED and consultation.ministry_org_id != actor.org_id
-    ):
-        raise NotFound("no such consultation")
+    consultation = visible_consultation(session, actor, case_id, consultation_id)
     if actor.role is not Role.MINISTRY:
         raise Forbidden("only the Ministry extends a consulted ministry's deadline")
     ministry = OrganisationRepository(session).by_id(consultation.ministry_org_id)

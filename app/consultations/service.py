@@ -161,6 +161,18 @@ def list_for_case(
     )
 
 
+def visible_consultation(
+    session: Session, actor: Actor, case_id: uuid.UUID, consultation_id: uuid.UUID
+) -> Consultation:
+    """The case's consultation, or 404; a consulted ministry sees only its own."""
+    consultation = ConsultationRepository(session).get(case_id, consultation_id)
+    if consultation is None or (
+        actor.role is Role.CONSULTED and consultation.ministry_org_id != actor.org_id
+    ):
+        raise NotFound("no such consultation")
+    return consultation
+
+
 @dataclass(frozen=True)
 class Answered:
     consultation: Consultation
@@ -182,11 +194,7 @@ def answer(
     # Held until commit: of two answers sent from one version, the second is told it is stale.
     record = access.load(session, ctx, actor, case_id, lock=True)
     case = record.case
-    consultation = ConsultationRepository(session).get(case_id, consultation_id)
-    if consultation is None or (
-        actor.role is Role.CONSULTED and consultation.ministry_org_id != actor.org_id
-    ):
-        raise NotFound("no such consultation")
+    consultation = visible_consultation(session, actor, case_id, consultation_id)
     if actor.role is not Role.CONSULTED:
         raise Forbidden("only the consulted ministry answers its consultation")
     access.check_version(case, expected_version)

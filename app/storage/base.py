@@ -9,6 +9,7 @@ never gets committed (a refused upload, a process killed mid-way) is discarded, 
 `admission gc` (`app.documents.gc`), which asks the store for its leftovers.
 """
 
+import hashlib
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
@@ -16,6 +17,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from typing import BinaryIO
+
+from app.core.errors import TooLarge
 
 SHA256_NAME = re.compile(r"[0-9a-f]{64}")
 # First bytes of a staged file kept for content sniffing (magic numbers).
@@ -39,8 +42,23 @@ class StagedFile:
 class StagingWriter(ABC):
     """Receives a file in chunks, hashing as it goes and refusing more than its limit."""
 
+    limit: int
+    _hash: "hashlib._Hash"
+    _size: int
+    _head: bytes
+
     @abstractmethod
     def write(self, chunk: bytes) -> None: ...
+
+    def _count(self, chunk: bytes) -> None:
+        """Size, head and hash of what is written; past the limit, discard and refuse."""
+        self._size += len(chunk)
+        if self._size > self.limit:
+            self.discard()
+            raise TooLarge(f"the file exceeds the {self.limit}-byte limit", {"limit": self.limit})
+        if len(self._head) < HEAD_BYTES:
+            self._head += chunk[: HEAD_BYTES - len(self._head)]
+        self._hash.update(chunk)
 
     @abstractmethod
     def finish(self) -> StagedFile:

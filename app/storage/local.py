@@ -9,9 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from app.core.errors import TooLarge
 from app.storage.base import (
-    HEAD_BYTES,
     READ_CHUNK,
     SHA256_NAME,
     DocumentStore,
@@ -40,13 +38,7 @@ class LocalStagingWriter(StagingWriter):
         self._head = b""
 
     def write(self, chunk: bytes) -> None:
-        self._size += len(chunk)
-        if self._size > self.limit:
-            self.discard()
-            raise TooLarge(f"the file exceeds the {self.limit}-byte limit", {"limit": self.limit})
-        if len(self._head) < HEAD_BYTES:
-            self._head += chunk[: HEAD_BYTES - len(self._head)]
-        self._hash.update(chunk)
+        self._count(chunk)
         self._file.write(chunk)
 
     def finish(self) -> StagedFile:

@@ -32,7 +32,6 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from app.core.errors import StorageIntegrityError, StorageUnavailable, TooLarge
 from app.storage.base import (
-    HEAD_BYTES,
     READ_CHUNK,
     DocumentStore,
     EntryKind,
@@ -93,13 +92,7 @@ class S3StagingWriter(StagingWriter):
         self._finished = False
 
     def write(self, chunk: bytes) -> None:
-        self._size += len(chunk)
-        if self._size > self.limit:
-            self.discard()
-            raise TooLarge(f"the file exceeds the {self.limit}-byte limit", {"limit": self.limit})
-        if len(self._head) < HEAD_BYTES:
-            self._head += chunk[: HEAD_BYTES - len(self._head)]
-        self._hash.update(chunk)
+        self._count(chunk)
         self._buffer += chunk
         part = self.store.part_bytes
         while len(self._buffer) >= part:
