@@ -18,7 +18,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, SQLColumnExpression, and_, exists, false, or_, select, true
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    SQLColumnExpression,
+    and_,
+    bindparam,
+    exists,
+    false,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -40,15 +51,35 @@ MINISTRY_LISTS = ("ministries", "closed_consultations")
 
 def visible_cases(actor: Actor) -> ColumnElement[bool]:
     """A WHERE clause on `Case` restricting rows to those the actor may see."""
-    if actor.role is Role.APPLICANT:
-        return Case.applicant_org_id == actor.org_id
-    if actor.role is Role.CONSULTED:
+    return _visible_to(actor.role, actor.org_id)
+
+
+def _visible_to(role: Role, org_id: Any) -> ColumnElement[bool]:
+    if role is Role.APPLICANT:
+        return Case.applicant_org_id == org_id
+    if role is Role.CONSULTED:
         return exists(
             select(Consultation.id).where(
-                Consultation.case_id == Case.id, Consultation.ministry_org_id == actor.org_id
+                Consultation.case_id == Case.id, Consultation.ministry_org_id == org_id
             )
         )
     return true()
+
+
+# Per role, built once: the read on every case request.
+_VISIBLE_VERSION = {
+    role: select(Case.version).where(
+        Case.id == bindparam("case_id"), _visible_to(role, bindparam("org_id"))
+    )
+    for role in Role
+}
+
+
+def visible_version(connection: Connection, actor: Actor, case_id: uuid.UUID) -> int | None:
+    """The version case `case_id` is at, if the actor may see it (one indexed read)."""
+    statement = _VISIBLE_VERSION[actor.role]
+    version = connection.execute(statement, {"case_id": case_id, "org_id": actor.org_id}).scalar()
+    return int(version) if version is not None else None
 
 
 def shared_documents(workflow: Workflow) -> tuple[str, ...]:

@@ -25,6 +25,7 @@ from app.api.routes.portal import router as portal_router
 from app.api.routes.webhooks import router as webhooks_router
 from app.api.routes.workflows import router as workflows_router
 from app.api.security import FailureLimiter
+from app.api.shortcuts import ReadShortcuts
 from app.api.transaction import Transactions
 from app.cases.metrics import CaseFigures
 from app.cases.workflow_versions import check_at_startup
@@ -35,6 +36,18 @@ from app.deadlines.sweep import run_periodically
 from app.web.endpoints import install as install_dashboard
 from app.webhooks.delivery import DeliveryThread
 from app.webhooks.metrics import WebhookFigures
+
+
+def install_state(app: FastAPI, context: AppContext) -> None:
+    """The application's per-process state: the context, the failed-authentication limiter,
+    the metrics collectors and the kept response bodies, all new."""
+    app.state.context = context
+    app.state.auth_failures = FailureLimiter(
+        context.settings.auth_failure_limit, context.settings.auth_failure_window_seconds
+    )
+    app.state.figures = [CaseFigures(context), WebhookFigures(context)]
+    app.state.pipeline_bodies = BodyCache()
+    app.state.case_bodies = BodyCache(size=4096)
 
 
 def create_app(settings: Settings | None = None, context: AppContext | None = None) -> FastAPI:
@@ -65,13 +78,7 @@ def create_app(settings: Settings | None = None, context: AppContext | None = No
         lifespan=lifespan,
         responses=ERROR_RESPONSES,
     )
-    app.state.context = context
-    app.state.auth_failures = FailureLimiter(
-        context.settings.auth_failure_limit, context.settings.auth_failure_window_seconds
-    )
-    app.state.figures = [CaseFigures(context), WebhookFigures(context)]
-    app.state.pipeline_bodies = BodyCache()
-    app.state.case_bodies = BodyCache(size=4096)
+    install_state(app, context)
     # Listed innermost first. Idempotency writes the stored response in the request's
     # transaction, which `Transactions` then commits; both sit inside the body cap, so that
     # only bodies within it are read.
@@ -96,6 +103,9 @@ def create_app(settings: Settings | None = None, context: AppContext | None = No
     app.include_router(workflows_router)
     install_dashboard(app)
     openapi.install(app, context)
+    # Unchanged pipeline polls and kept case reads are answered before everything above
+    # (see `app/api/shortcuts.py`).
+    app.add_middleware(ReadShortcuts, context=context)
     # Outermost, so that every later layer (and every log line) has the request id.
     app.add_middleware(RequestContext)
     return app

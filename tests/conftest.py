@@ -6,19 +6,22 @@ ADMISSION_TEST_POSTGRES_URL to use an existing server instead of starting one.
 """
 
 import os
+import shutil
 from collections.abc import Iterator
-from pathlib import Path
+from dataclasses import dataclass
 
 import psycopg
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
 from app.admission.registry import load_workflows
 from app.context import AppContext
 from app.core.config import Settings
+from app.core.models import utcnow
 from app.engine.loader import WorkflowRegistry
-from app.main import create_app
+from app.main import create_app, install_state
 from app.models import Base
 from tests import pg, s3
 from tests.databases import migrated
@@ -71,13 +74,45 @@ def workflows(backend: Settings) -> WorkflowRegistry:
     return load_workflows(backend.workflows_dir)
 
 
-@pytest.fixture
-def ctx(backend: Settings, workflows: WorkflowRegistry, tmp_path: Path) -> Iterator[AppContext]:
-    settings = backend.model_copy(update={"storage_dir": tmp_path / "documents"})
+@dataclass
+class Shared:
+    """One backend's context and app, built once per worker, with the settings they began with."""
+
+    context: AppContext
+    settings: Settings
+    app: FastAPI
+
+
+@pytest.fixture(scope="session")
+def shared(
+    backend: Settings, workflows: WorkflowRegistry, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Shared]:
+    settings = backend.model_copy(update={"storage_dir": tmp_path_factory.mktemp("documents")})
     context = AppContext.from_settings(settings, workflows)
-    empty_all_tables(context.engine)
-    yield context
+    yield Shared(context, settings, create_app(context=context))
     context.engine.dispose()
+
+
+def empty_store(context: AppContext) -> None:
+    root = context.settings.storage_dir
+    for entry in root.iterdir():
+        if entry.is_dir():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()
+    (root / "tmp").mkdir()
+
+
+@pytest.fixture
+def ctx(shared: Shared) -> AppContext:
+    """The backend's context as it began: empty tables, no documents, its settings, the wall
+    clock. Tests may change its settings or clock; the next test gets them back."""
+    context = shared.context
+    context.settings = shared.settings
+    context.clock = utcnow
+    empty_store(context)
+    empty_all_tables(context.engine)
+    return context
 
 
 @pytest.fixture(scope="session")
@@ -119,10 +154,19 @@ def s3_api(s3_ctx: AppContext) -> Iterator[Api]:
         yield Api(test_client, make_tokens(s3_ctx))
 
 
-@pytest.fixture
-def client(ctx: AppContext) -> Iterator[TestClient]:
-    with TestClient(create_app(context=ctx), raise_server_exceptions=False) as test_client:
+@pytest.fixture(scope="session")
+def shared_client(shared: Shared) -> Iterator[TestClient]:
+    with TestClient(shared.app, raise_server_exceptions=False) as test_client:
         yield test_client
+
+
+@pytest.fixture
+def client(shared_client: TestClient, ctx: AppContext) -> TestClient:
+    """The backend's app, its per-process state new (from the settings as the test's fixtures
+    left them) and no cookies."""
+    install_state(shared_client.app, ctx)  # type: ignore[arg-type]
+    shared_client.cookies.clear()
+    return shared_client
 
 
 @pytest.fixture

@@ -1,5 +1,8 @@
 """A case as its reader sees it: its fields and the actions the reader may take now."""
 
+import uuid
+from datetime import date
+
 from sqlalchemy.orm import Session
 
 from app.access import CaseRecord
@@ -32,6 +35,11 @@ def detail(
     )
 
 
+def kept_key(case_id: uuid.UUID, version: int, actor: Actor, today: date) -> str:
+    """What a kept case read is kept under (see `detail_json`)."""
+    return f"{case_id}:{version}:{actor.org_id}:{actor.role.value}:{today.isoformat()}"
+
+
 def detail_json(
     session: Session, ctx: AppContext, actor: Actor, record: CaseRecord, kept: BodyCache
 ) -> bytes:
@@ -43,7 +51,7 @@ def detail_json(
     under those is exactly the one that would be built now, in any process.
     """
     case = record.case
-    key = f"{case.id}:{case.version}:{actor.org_id}:{actor.role.value}:{ctx.today().isoformat()}"
+    key = kept_key(case.id, case.version, actor, ctx.today())
     body = kept.get(key)
     if body is None:
         body = detail(session, ctx, actor, record).model_dump_json().encode()

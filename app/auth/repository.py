@@ -1,7 +1,7 @@
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy import Connection, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.auth.models import ApiToken, Organisation
@@ -51,15 +51,19 @@ _BY_HASH = (
 )
 
 
+def grant_by_hash(connection: Connection, token_hash: str) -> TokenGrant | None:
+    """What authenticating needs of the token and its organisation, from one plain row
+    (read on every request: a Core statement, no ORM objects to build)."""
+    row = connection.execute(_BY_HASH, {"token_hash": token_hash}).first()
+    return TokenGrant(*row) if row is not None else None
+
+
 class TokenRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
     def by_hash(self, token_hash: str) -> TokenGrant | None:
-        """What authenticating needs of the token and its organisation, from one plain row
-        (read on every request: no ORM objects to build)."""
-        row = self.session.execute(_BY_HASH, {"token_hash": token_hash}).first()
-        return TokenGrant(*row) if row is not None else None
+        return grant_by_hash(self.session.connection(), token_hash)
 
     def add(self, token: ApiToken) -> ApiToken:
         self.session.add(token)

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from app.auth.actor import Actor
 from app.auth.models import ApiToken, Organisation
-from app.auth.repository import OrganisationRepository, TokenRepository
+from app.auth.repository import OrganisationRepository, TokenGrant, TokenRepository
 from app.auth.tokens import display_prefix, hash_token, new_token
 from app.core.db import writer_bind
 from app.core.errors import Conflict, InvalidInput, NotFound, Unauthenticated
@@ -109,7 +109,12 @@ def issue_token(
 
 
 def authenticate(session: Session, bearer: str) -> Actor:
-    token = TokenRepository(session).by_hash(hash_token(bearer))
+    return actor_of_grant(TokenRepository(session).by_hash(hash_token(bearer)))
+
+
+def actor_of_grant(token: TokenGrant | None) -> Actor:
+    """The actor a looked-up token stands for; Unauthenticated when there is none, or when it
+    is revoked or expired."""
     if token is None:
         raise Unauthenticated("invalid token")
     now = utcnow()

@@ -18,6 +18,8 @@ from app.core.config import Settings
 WRITE_INTENT = "admission_write_intent"
 # Execution option: how long (ms) a SQLite writer waits for its turn (default: the busy timeout).
 WRITE_WAIT_MS = "admission_write_wait_ms"
+# Execution option: statements that need no transaction around them (SQLite: no BEGIN).
+NO_TRANSACTION = "admission_no_transaction"
 # Key, in a pooled connection's `info`, telling that it holds this process's writer turn.
 HOLDS_TURN = "admission_holds_writer_turn"
 
@@ -82,6 +84,8 @@ def _sqlite_engine(url: str, settings: Settings) -> Engine:
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
         options = connection.get_execution_options()
+        if options.get(NO_TRANSACTION, False):
+            return
         if options.get(WRITE_INTENT, False):
             wait_ms = options.get(WRITE_WAIT_MS, settings.sqlite_busy_timeout_ms)
             if turn.acquire(timeout=wait_ms / 1000):
@@ -104,6 +108,15 @@ def _sqlite_engine(url: str, settings: Settings) -> Engine:
             turn.release()
 
     return engine
+
+
+def single_reads(engine: Engine) -> Engine:
+    """The engine for reads of single statements that need no transaction around them (each
+    statement sees the database as of its start): on SQLite no BEGIN is sent; on PostgreSQL
+    the statements run in autocommit, without BEGIN and ROLLBACK round trips."""
+    if is_sqlite(engine):
+        return engine.execution_options(**{NO_TRANSACTION: True})
+    return engine.execution_options(isolation_level="AUTOCOMMIT")
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

@@ -4,7 +4,19 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, and_, case, func, literal, select, true, tuple_
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Row,
+    and_,
+    bindparam,
+    case,
+    func,
+    literal,
+    select,
+    true,
+    tuple_,
+)
 from sqlalchemy.orm import Session
 
 from app.access import visible_cases, visible_events
@@ -55,6 +67,37 @@ def _unscoped(actor: Actor, workflow: str | None, province: str | None) -> bool:
     return not workflow and not province and visible_cases(actor).compare(true())
 
 
+def read_marker(
+    connection: Connection,
+    actor: Actor,
+    today: date,
+    workflow: str | None,
+    province: str | None,
+    workflows: Iterable[Workflow] = (),
+) -> tuple[int, date | None]:
+    """What the pipeline's ETag is made of, read in one statement from two indexes: the
+    newest pipeline-relevant event among the cases in scope (every change to a case writes
+    one in its transaction) that the actor may read (so that the tag does not move on another
+    ministry's news), and the next due date not yet passed (the overdue set changes only when
+    `today` crosses one)."""
+    if _unscoped(actor, workflow, province):
+        statement = _UNSCOPED_MARKER
+    else:
+        scope = _scope(actor, workflow, province)
+        newest = _NEWEST.join(Case, Event.case_id == Case.id).where(
+            scope, visible_events(actor, workflows)
+        )
+        statement = select(newest.scalar_subquery(), _UPCOMING.where(scope).scalar_subquery())
+    row = connection.execute(statement, {"today": today}).one()
+    return int(row[0] or 0), row[1]
+
+
+_NEWEST = select(func.max(Event.id)).where(Event.type.not_in(UNSEEN_EVENT_TYPES))
+_UPCOMING = select(func.min(Case.due_at)).where(Case.due_at >= bindparam("today"))
+# Built once: most polls see every case.
+_UNSCOPED_MARKER = select(_NEWEST.scalar_subquery(), _UPCOMING.scalar_subquery())
+
+
 class PipelineRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -67,23 +110,7 @@ class PipelineRepository:
         province: str | None,
         workflows: Iterable[Workflow] = (),
     ) -> tuple[int, date | None]:
-        """What the pipeline's ETag is made of, read in one statement from two indexes:
-        the newest pipeline-relevant event among the cases in scope (every change to a case
-        writes one in its transaction) that the actor may read (so that the tag does not
-        move on another ministry's news), and the next due date not yet passed (the overdue
-        set changes only when `today` crosses one)."""
-        newest = select(func.max(Event.id)).where(Event.type.not_in(UNSEEN_EVENT_TYPES))
-        upcoming = select(func.min(Case.due_at)).where(Case.due_at >= today)
-        if not _unscoped(actor, workflow, province):
-            scope = _scope(actor, workflow, province)
-            newest = newest.join(Case, Event.case_id == Case.id).where(
-                scope, visible_events(actor, workflows)
-            )
-            upcoming = upcoming.where(scope)
-        row = self.session.execute(
-            select(newest.scalar_subquery(), upcoming.scalar_subquery())
-        ).one()
-        return int(row[0] or 0), row[1]
+        return read_marker(self.session.connection(), actor, today, workflow, province, workflows)
 
     def counts(
         self, actor: Actor, today: date, workflow: str | None, province: str | None = None

@@ -10,6 +10,7 @@ from datetime import date, datetime
 from functools import cache
 from typing import Any
 
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from app.auth.actor import Actor
@@ -21,7 +22,7 @@ from app.core.schemas import Localised
 from app.deadlines.clock import overdue_days
 from app.engine.loader import WorkflowRegistry
 from app.engine.roles import Role
-from app.pipeline.repository import PageCursor, PipelineRepository
+from app.pipeline.repository import PageCursor, PipelineRepository, read_marker
 from app.pipeline.schemas import PipelineCase, PipelineOut, StateCount
 
 # Bump when the body's shape changes, so that no old tag matches a new body.
@@ -52,14 +53,24 @@ def tag(
     province: str | None = None,
     page: str = "",
 ) -> str:
+    return tag_on(session.connection(), ctx, actor, workflow, province, page)
+
+
+def tag_on(
+    connection: Connection,
+    ctx: AppContext,
+    actor: Actor,
+    workflow: str | None = None,
+    province: str | None = None,
+    page: str = "",
+) -> str:
     """The ETag of one page (`page` names it) of the pipeline: it changes exactly when a case
     in scope changes what the pipeline shows (each such change writes an event in its
     transaction), when the date passes a due date (a case becomes overdue) and once a day
     (days in state grow). Read it before building the body, so that a body is never older
     than its tag."""
-    newest, upcoming = PipelineRepository(session).marker(
-        actor, ctx.today(), workflow, province, ctx.workflows
-    )
+    today = ctx.today()
+    newest, upcoming = read_marker(connection, actor, today, workflow, province, ctx.workflows)
     parts = (
         BODY_SHAPE,
         _registry_signature(ctx.workflows),
@@ -69,10 +80,15 @@ def tag(
         page,
         str(newest),
         upcoming.isoformat() if upcoming else "-",
-        ctx.today().isoformat(),
+        today.isoformat(),
     )
     digest = hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
     return f'"{digest}"'
+
+
+def page_name(limit: int, cursor: str | None) -> str:
+    """How a page of the pipeline is named in its tag."""
+    return f"{limit}:{cursor or ''}"
 
 
 def matches(if_none_match: str | None, current: str) -> bool:

@@ -36,7 +36,7 @@ async def read_pipeline(
 ) -> Response:
     """Counts, overdue counts and median days per state, and one page of cases (overdue
     first, then by due date), with an ETag per page for polling."""
-    page_name = f"{limit}:{cursor or ''}"
+    page_name = service.page_name(limit, cursor)
     # The tag (two index look-ups) is read where reads run; a body to build, which grows with
     # the cases in scope, is built in a worker thread.
     tag = await for_reading(
