@@ -9,6 +9,7 @@ import os
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -24,6 +25,7 @@ from app.engine.loader import WorkflowRegistry
 from app.main import create_app, install_state
 from app.models import Base
 from tests import pg, s3
+from tests.commands import Cli
 from tests.databases import migrated
 from tests.factories import Api, make_tokens
 
@@ -177,3 +179,18 @@ def is_postgres(ctx: AppContext) -> bool:
 @pytest.fixture
 def api(client: TestClient, ctx: AppContext) -> Api:
     return Api(client, make_tokens(ctx))
+
+
+@pytest.fixture(scope="session")
+def migrated_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A database file brought to the newest migration by `admission db upgrade`, once."""
+    template = Cli(tmp_path_factory.mktemp("cli-template"))
+    template.ok("db", "upgrade")
+    return template.root / "x.db"
+
+
+@pytest.fixture
+def cli(tmp_path: Path, migrated_file: Path) -> Cli:
+    """`admission` on a database of its own, as `db upgrade` left it."""
+    shutil.copyfile(migrated_file, tmp_path / "x.db")
+    return Cli(tmp_path)

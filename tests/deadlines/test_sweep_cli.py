@@ -1,16 +1,10 @@
 """`admission sweep` on the demo Chain, run as a user would."""
 
-from pathlib import Path
-
-from tests.test_cli import Cli
+from tests.commands import Cli
 
 
 class TestSweepCommand:
-    def test_the_demo_s_overdue_case_and_consultations_are_announced_once(
-        self, tmp_path: Path
-    ) -> None:
-        cli = Cli(tmp_path)
-        cli.ok("db", "upgrade")
+    def test_the_demo_s_overdue_case_and_consultations_are_announced_once(self, cli: Cli) -> None:
         cli.ok("seed", "--demo")
         # The Military Software Park and its two unanswered consultations (MOF, MOD).
         assert cli.ok("sweep") == ["1 cases and 2 consultations newly overdue announced"]

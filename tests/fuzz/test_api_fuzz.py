@@ -31,7 +31,7 @@ from app.main import create_app
 from tests.databases import sibling_database
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "4"))
-SCENARIOS = int(os.environ.get("FUZZ_SCENARIOS", "20"))
+SCENARIOS = int(os.environ.get("FUZZ_SCENARIOS", "10"))
 STEPS = int(os.environ.get("FUZZ_STEPS", "8"))
 SEED = int(os.environ.get("FUZZ_SEED", "20261123"))
 ROOT = Path(__file__).resolve().parents[2]

@@ -43,7 +43,7 @@ from tests.properties.workflow_model import (
     slug_of,
 )
 
-EXAMPLES = int(os.environ.get("PROPERTY_EXAMPLES", "10"))
+EXAMPLES = int(os.environ.get("PROPERTY_EXAMPLES", "5"))
 STEPS = int(os.environ.get("PROPERTY_STEPS", "60"))
 
 WORKFLOW = WorkflowFile.load()
