@@ -579,7 +579,7 @@ def serve(host: str, port: int, workers: int) -> None:
     from app.admission.registry import build_context
     from app.cases.workflow_versions import check_at_startup
     from app.core.logging import configure_logging
-    from app.engine.pinned import UnloadedWorkflows
+    from app.engine.pinned import EditedWorkflows, UnloadedWorkflows
 
     settings = get_settings()
     if workers > 1 and settings.database_url.startswith("sqlite"):
@@ -589,7 +589,7 @@ def serve(host: str, port: int, workers: int) -> None:
     ctx = build_context(settings)
     try:
         check_at_startup(ctx)
-    except UnloadedWorkflows as exc:
+    except (UnloadedWorkflows, EditedWorkflows) as exc:
         _fail(f"refusing to start: {exc}")
     finally:
         ctx.engine.dispose()

@@ -23,6 +23,7 @@ AdmissionError (500 internal)                   answered to the client by render
 ServiceFault                                    never shown to a client as such
  ├── WorkflowDefinitionError                    a broken file in workflows/ (start-up)
  ├── UnloadedWorkflows (app.engine.pinned)      cases use versions not loaded (start-up)
+ ├── EditedWorkflows (app.engine.pinned)        a version cases use was edited in place
  ├── CalendarError                              a broken working-day calendar file (start-up)
  ├── LetterFontMissing                          letters cannot be rendered (a 500 if met)
  ├── ForbiddenDestination                       a webhook URL that points inside the network
