@@ -371,36 +371,52 @@ def storage_copy(target_url: str, source_url: str | None, verbose: bool) -> None
 
 
 @workflow.command("draw")
-@click.argument("key", default="qtsc-chain-admission")
+@click.argument("key", default=None, required=False)
 @click.option("--version", "version", type=int, default=None, help="Default: the latest.")
 @click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True)
 @click.option("--current", default=None, help="A state to mark as current.")
 @click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["svg", "mermaid"]),
+    default="svg",
+    show_default=True,
+    help="SVG, or Mermaid stateDiagram-v2 text.",
+)
+@click.option(
     "--output", "-o", type=click.Path(dir_okay=False), default=None, help="Default: stdout."
 )
 def workflow_draw(
-    key: str, version: int | None, lang: str, current: str | None, output: str | None
+    key: str | None,
+    version: int | None,
+    lang: str,
+    current: str | None,
+    fmt: str,
+    output: str | None,
 ) -> None:
-    """Draw a workflow version as SVG, generated from its file."""
-    from app.engine.diagram import render_svg
+    """Draw a workflow version (default: the default workflow's latest), from its file."""
+    from app.engine.diagram import render_mermaid, render_svg
 
+    settings = get_settings()
     try:
-        registry = load_workflows(get_settings().workflows_dir)
+        registry = load_workflows(settings.workflows_dir)
     except WorkflowDefinitionError as exc:
         _fail(str(exc))
+    key = key or settings.default_workflow
     found = registry.latest(key) if version is None else registry.find(key, version)
     if found is None:
         _fail(f"no workflow {key!r}" + (f" version {version}" if version else ""))
         return
     if current is not None and current not in found.definition.states:
         _fail(f"unknown state {current!r}")
-    svg = render_svg(found.definition, "en" if lang == "en" else "vi", current)
+    render = render_mermaid if fmt == "mermaid" else render_svg
+    drawing = render(found.definition, "en" if lang == "en" else "vi", current)
     if output:
         with open(output, "w", encoding="utf-8") as handle:
-            handle.write(svg)
+            handle.write(drawing)
         click.echo(f"{found.source}: diagram written to {output}")
     else:
-        click.echo(svg)
+        click.echo(drawing, nl=not drawing.endswith("\n"))
 
 
 @main.command()
