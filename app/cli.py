@@ -419,6 +419,78 @@ def workflow_draw(
         click.echo(drawing, nl=not drawing.endswith("\n"))
 
 
+@workflow.command("migrate")
+@click.argument("key")
+@click.option("--from", "from_version", type=int, required=True, help="The version cases are on.")
+@click.option("--to", "to_version", type=int, required=True, help="The version they move to.")
+@click.option(
+    "--map",
+    "entries",
+    multiple=True,
+    metavar="OLD=NEW",
+    help="Where cases in state OLD land (repeatable); their documents are then not checked.",
+)
+@click.option("--dry-run", is_flag=True, help="Print the plan; change nothing.")
+@click.option("--by", "run_by", default=None, help="Who runs it, for the history (default: you).")
+def workflow_migrate(
+    key: str,
+    from_version: int,
+    to_version: int,
+    entries: tuple[str, ...],
+    dry_run: bool,
+    run_by: str | None,
+) -> None:
+    """Move the running cases of KEY from one version to another, each audited."""
+    import getpass
+
+    from app.admission import migration
+    from app.auth.actor import Actor
+    from app.core.errors import MigrationRefused
+    from app.engine.roles import Role
+
+    ctx = build_context(get_settings())
+    actor = Actor(org_id=0, org_slug="cli", role=Role.ADMIN)
+    try:
+        mapping = migration.parse_map(entries)
+        outcome = migration.run(
+            ctx,
+            actor,
+            key,
+            from_version,
+            to_version,
+            mapping,
+            dry_run=dry_run,
+            run_by=run_by or getpass.getuser(),
+        )
+    except MigrationRefused as exc:
+        click.echo(f"refused: {exc.message}", err=True)
+        for item in exc.details["refused"]:
+            where = item["code"] or item["case_id"]
+            click.echo(f"  {where} in {item['state']}: {item['reason']}", err=True)
+        sys.exit(1)
+    except AdmissionError as exc:
+        _fail(f"{exc.message} {exc.details or ''}".strip())
+    finally:
+        ctx.engine.dispose()
+    plan = outcome.plan
+    kept = f"; {plan.closed} closed case(s) stay on v{from_version}" if plan.closed else ""
+    click.echo(
+        f"{key} v{from_version} -> v{to_version}: {len(plan.moves)} running case(s) to move{kept}"
+    )
+    for move in plan.moves:
+        click.echo(f"  {move.describe()}")
+    if dry_run:
+        click.echo("dry run: nothing was changed")
+        return
+    for case_id in outcome.retried:
+        click.echo(f"  retried {case_id}: changed by someone else during the migration")
+    for refusal in outcome.reported:
+        click.echo(f"  not moved: {refusal.describe()}")
+    click.echo(f"moved {len(outcome.moved)} case(s)")
+    if outcome.reported:
+        sys.exit(1)
+
+
 @main.command()
 @click.option("--once", is_flag=True, help="Deliver what is due now, then exit.")
 @click.option(

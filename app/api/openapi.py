@@ -275,6 +275,7 @@ def _workflow_targets(key: str, version: str) -> dict[str, Target]:
     return {
         "ReadWorkflowVersion": ("get", WORKFLOW_VERSION, ref),
         "DrawDiagram": ("get", DIAGRAM, ref),
+        "MigrateCases": ("post", f"{WORKFLOWS}/{{key}}/migrations", {"path.key": key}),
     }
 
 

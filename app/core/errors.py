@@ -11,6 +11,7 @@ AdmissionError (500 internal)                   answered to the client by render
  │    ├── RequirementsMissing (409 requirements_missing)
  │    ├── ActionNotAllowedNow (409 not_allowed_in_state)
  │    ├── ValueConflict (409 value_conflict)
+ │    ├── MigrationRefused (409 migration_refused: running cases that cannot move, listed)
  │    └── IdempotencyKeyInUse (409 idempotency_key_in_use, with Retry-After)
  ├── VersionMismatch (412 version_mismatch)
  ├── TooLarge (413 too_large)
@@ -110,6 +111,13 @@ class ValueConflict(Conflict):
     the field. A 422 is kept for what the document itself rules out."""
 
     code = "value_conflict"
+
+
+class MigrationRefused(Conflict):
+    """Running cases of a workflow version cannot move to another one as asked (the details
+    list each case and why); nothing was changed."""
+
+    code = "migration_refused"
 
 
 class VersionMismatch(AdmissionError):

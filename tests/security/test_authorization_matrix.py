@@ -286,6 +286,15 @@ MATRIX: dict[tuple[str, str], Rule] = {
         statuses(200),
         fixed("/api/v1/workflows/qtsc-chain-admission/versions/1"),
     ),
+    # Only an operator migrates running cases; version 2 is not loaded here (409).
+    ("POST", "/api/v1/workflows/{key}/migrations"): Rule(
+        statuses(403, admin=409),
+        statuses(403, admin=409),
+        fixed(
+            "/api/v1/workflows/qtsc-chain-admission/migrations",
+            json={"from_version": 1, "to_version": 2, "dry_run": True},
+        ),
+    ),
     ("GET", "/api/v1/workflows/{key}/versions/{version}/diagram"): Rule(
         statuses(200),
         statuses(200),

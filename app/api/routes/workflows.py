@@ -2,13 +2,16 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
 
+from app.admission import migration
+from app.admission.migration_schemas import MigrationOut, MigrationRequest, answer
 from app.api.deps import Context, CurrentActor, DbSession
 from app.cases import workflow_views
 from app.cases.workflow_views import WorkflowList, WorkflowVersionOut
-from app.core.errors import InvalidInput, ValueConflict
+from app.core.errors import Forbidden, InvalidInput, ValueConflict
 from app.core.schemas import VOCABULARY
 from app.engine import vocabulary
 from app.engine.diagram import render_mermaid, render_svg
+from app.engine.roles import Role
 
 router = APIRouter(prefix="/api/v1/workflows", tags=["workflows"])
 
@@ -71,3 +74,22 @@ def read_diagram(
         return Response(text, media_type=f"{MERMAID}; charset=utf-8", headers=headers)
     svg = render_svg(workflow.definition, lang, current)
     return Response(svg, media_type="image/svg+xml", headers=headers)
+
+
+@router.post("/{key}/migrations")
+def migrate_cases(
+    key: str, body: MigrationRequest, ctx: Context, actor: CurrentActor
+) -> MigrationOut:
+    """Move the running cases of one version of the workflow to another (operators only).
+
+    Refused with 409 `migration_refused`, listing every case and reason and changing nothing,
+    when a state has no counterpart and no mapping or a case would land in a state whose
+    documents it does not hold. Otherwise each case moves in its own transaction, with a
+    `workflow_migrated` history entry and a `case.workflow_migrated` event; with `dry_run`,
+    the plan only. Running a finished migration again moves nothing."""
+    if actor.role is not Role.ADMIN:
+        raise Forbidden("only an operator migrates cases to another workflow version")
+    outcome = migration.run(
+        ctx, actor, key, body.from_version, body.to_version, body.map, dry_run=body.dry_run
+    )
+    return answer(outcome)
