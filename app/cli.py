@@ -178,15 +178,59 @@ def workflow() -> None:
 
 
 @workflow.command("validate")
-def workflow_validate() -> None:
-    """Load and check every file in the workflows directory."""
+@click.argument(
+    "files", nargs=-1, type=click.Path(dir_okay=False, path_type=Path), metavar="[FILES]..."
+)
+def workflow_validate(files: tuple[Path, ...]) -> None:
+    """Check workflow files (default: every file of the workflows directory), printing every
+    problem of each as `file: key: reason`; exit status 1 when there is one."""
+    from app.admission.registry import STEPS
+    from app.engine.loader import file_problems, workflow_files
+
+    catalog = STEPS.catalog()
+    paths = list(files) or workflow_files(get_settings().workflows_dir)
+    if not paths:
+        _fail(f"no workflow files in {get_settings().workflows_dir}")
+    failed = 0
+    seen: dict[tuple[str, int], str] = {}
+    for path in paths:
+        definition, problems = file_problems(path, catalog)
+        if definition is not None:
+            ref = (definition.key, definition.version)
+            if ref in seen and seen[ref] != path.name:
+                problems.append(("version", f"{ref[0]} v{ref[1]} is defined in {seen[ref]} too"))
+            seen.setdefault(ref, path.name)
+        for key, reason in problems:
+            click.echo(f"{path.name}: {key}: {reason}")
+        if problems:
+            failed += 1
+        elif definition is not None:
+            click.echo(f"{path.name}: ok ({len(definition.states)} states)")
+    if failed:
+        click.echo(f"{failed} of {len(paths)} file(s) have problems", err=True)
+        sys.exit(1)
+
+
+@workflow.command("diff")
+@click.argument("key")
+@click.argument("old", type=int)
+@click.argument("new", type=int)
+@click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True)
+def workflow_diff(key: str, old: int, new: int, lang: str) -> None:
+    """What changes from version OLD to version NEW of workflow KEY, in plain words."""
+    from app.engine.diff import describe
 
     try:
         registry = load_workflows(get_settings().workflows_dir)
     except WorkflowDefinitionError as exc:
         _fail(str(exc))
-    for wf in registry:
-        click.echo(f"{wf.source}: ok ({len(wf.definition.states)} states)")
+    found = [registry.find(key, v) for v in (old, new)]
+    for version, workflow in zip((old, new), found, strict=True):
+        if workflow is None:
+            _fail(f"no workflow {key!r} version {version}")
+    before, after = (w.definition for w in found if w is not None)
+    for line in describe(before, after, "en" if lang == "en" else "vi"):
+        click.echo(line)
 
 
 @main.group()
