@@ -156,7 +156,8 @@ def _groups(ctx: AppContext, workflow: str | None, in_use: set[str]) -> dict[str
     """The workflows the board shows, each with its title: the one asked for, else those
     whose cases are in scope (the default workflow first), else the default one."""
     if workflow:
-        keys = [workflow]
+        known = workflow in in_use or ctx.workflows.latest(workflow) is not None
+        keys = [workflow] if known else []
     else:
         default = ctx.default_workflow()
         keys = sorted(in_use, key=lambda k: (k != default, k)) or ([default] if default else [])
