@@ -12,12 +12,14 @@ case's hash chain (old and new version and state, who ran it), the case written 
 version (case reads are kept by version), and a `case.workflow_migrated` event. A case
 changed by someone else meanwhile is planned again and retried once, or reported. Cases
 already moved are not on the old version any more: running a finished migration again moves
-nothing. The running clock of each case is kept as it is.
+nothing. A case kept in its state keeps its running clock; one the map sends into another
+state gets that state's clock (stopped, for a supplement request).
 """
 
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -35,6 +37,7 @@ from app.core.errors import (
     ValueConflict,
     VersionMismatch,
 )
+from app.deadlines import clock
 from app.documents.repository import DocumentRepository
 from app.engine.requirements import documents_implied
 from app.engine.workflow import Workflow
@@ -338,6 +341,7 @@ def _move_one(
         move = replanned
     now = ctx.now()
     case.workflow_version = new.version
+    clock_change = _enter(ctx, new, case, move.to_state, now)
     case.state = move.to_state
     case.return_state = move.to_return
     recorded: dict[str, Any] = {
@@ -352,6 +356,8 @@ def _move_one(
         recorded["mapped"] = True
     if move.lacking:
         recorded["lacking"] = list(move.lacking)
+    if clock_change:
+        recorded["clock"] = clock_change
     if move.from_return != move.to_return:
         recorded["return_state"] = {"from": move.from_return, "to": move.to_return}
     history.append(
@@ -389,6 +395,24 @@ def _move_one(
         move.mapped,
         move.lacking,
     )
+
+
+def _enter(
+    ctx: AppContext, new: Workflow, case: Case, dest: str, now: datetime
+) -> dict[str, Any] | None:
+    """The clock of a case the map sends into another state: stopped, as a supplement request
+    stops it, when the state returns the case where it came from and has no deadline of its
+    own; else the new state's fresh clock, as a transition into it would start. A case kept
+    in its state keeps its clock."""
+    if dest == case.state:
+        return None
+    spec = new.definition.states[dest]
+    before = clock.ClockState.of(case)
+    case.state_entered_at = now
+    if new.remembers_origin(dest) and spec.deadline_working_days is None:
+        return clock.pause(case, before, ctx.today(), ctx.calendar)
+    clock.start(case, spec.deadline_working_days, ctx.today(), ctx.calendar)
+    return {"started": case.due_at.isoformat() if case.due_at else None}
 
 
 def parse_map(entries: list[str] | tuple[str, ...]) -> dict[str, str]:

@@ -166,9 +166,16 @@ class TestMoving:
         response = migrate(vapi, map={"council_review": "supplement_requested"})
         assert response.status_code == 200, response.text
         review = running["review"]["id"]
-        assert vapi.read(review)["state"] == "supplement_requested"
+        due_before = running["review"]["due_at"]
+        moved = vapi.read(review)
+        assert (moved["state"], moved["due_at"]) == ("supplement_requested", None)
+        entry = vapi.history(review)[-1]
+        assert entry["fields"]["clock"]["paused"] is True
+        assert entry["fields"]["clock"]["due_at_before"] == due_before
         assert vapi.upload(review, NEW_DOCUMENT).status_code == 201
-        assert vapi.advance(review, "resubmit", "applicant")["state"] == "council_review"
+        back = vapi.advance(review, "resubmit", "applicant")
+        assert back["state"] == "council_review"
+        assert back["due_at"] == due_before  # the same day: the clock lost no working day
 
 
 OPERATOR = Actor(org_id=0, org_slug="cli", role=Role.ADMIN)
