@@ -246,7 +246,8 @@ def plan(
     result = Plan(key, from_version, to_version)
     with unit_of_work(ctx.engine, write=False) as session:
         for case in _running(session, old):
-            if old.definition.states.get(case.state) and old.definition.states[case.state].terminal:
+            spec = old.definition.states.get(case.state)
+            if spec is not None and spec.terminal:
                 result.closed += 1
                 continue
             planned = planner(session, case)
@@ -333,8 +334,9 @@ def _move_one(
         return "gone"  # deleted, or moved by a concurrent run of this migration
     if case.version != move.version:
         # Changed since it was planned: plan it again as it stands now.
-        if old.definition.states[case.state].terminal:
-            return "gone"
+        spec = old.definition.states.get(case.state)
+        if spec is None or spec.terminal:
+            return "gone"  # closed meanwhile: it keeps the version it was decided under
         replanned = planner(session, case)
         if isinstance(replanned, Refusal):
             return replanned
