@@ -4,12 +4,14 @@ they name), running cases keep theirs; a published version is immutable while ca
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from app.cases.models import PublishedWorkflow
+from app.cli import main
 from app.context import AppContext
-from app.core.config import Settings
+from app.core.config import Settings, get_settings
 from app.core.db import unit_of_work
 from app.engine.pinned import EditedWorkflows
 from app.main import create_app
@@ -139,3 +141,31 @@ class TestPublishedVersionsAreImmutable:
         assert error["details"] == {
             "edited": [{"key": KEY, "version": 1, "source": f"{KEY}.v1.yaml", "cases": 1}]
         }
+
+
+class TestServeCommand:
+    def test_admission_serve_exits_2_naming_the_edited_file(
+        self,
+        vapi: PinnedApi,
+        vctx: AppContext,
+        tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        vapi.pinned = 1
+        vapi.create_case()
+        edited = chain(1)
+        edited["document_types"]["site_documents"]["label"]["en"] = "Land documents"
+        later = directory_with(tmp_path / "later", chain_v2(), edited)
+        monkeypatch.setenv("DATABASE_URL", vctx.settings.database_url)
+        monkeypatch.setenv("WORKFLOWS_DIR", str(later))
+        monkeypatch.setenv("STORAGE_DIR", str(tmp_path / "documents"))
+        get_settings.cache_clear()
+        try:
+            result = CliRunner().invoke(main, ["serve", "--port", "1"])
+        finally:
+            get_settings.cache_clear()
+        assert result.exit_code == 2
+        assert (
+            f"error: refusing to start: {KEY}.v1.yaml: workflow {KEY!r} version 1 was edited "
+            "in place"
+        ) in result.output
