@@ -1,14 +1,24 @@
 """The admin endpoint's body and answer for a migration of running cases."""
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
 
 from app.admission.migration import Outcome
 from app.core.schemas import RequestModel
 
-StateName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=50)]
+STATE_NAME = r"^[a-z][a-z0-9_]*$"
+StateName = Annotated[str, Field(pattern=STATE_NAME, max_length=50)]
+NAME_SCHEMA = {"type": "string", "pattern": STATE_NAME, "maxLength": 50}
+
+
+def _strict_map(schema: dict[str, Any]) -> None:
+    """Keys and values both state names, as the server checks them (pydantic would describe
+    the keys by `patternProperties`, which lets any other key through)."""
+    schema.pop("patternProperties", None)
+    schema["propertyNames"] = NAME_SCHEMA
+    schema["additionalProperties"] = NAME_SCHEMA
 
 
 class MigrationRequest(RequestModel):
@@ -17,6 +27,7 @@ class MigrationRequest(RequestModel):
     map: dict[StateName, StateName] = Field(
         default_factory=dict,
         max_length=100,
+        json_schema_extra=_strict_map,
         description="Old state -> new state, for states the new version renamed or dropped, "
         "or to send cases elsewhere on purpose (their documents are then not checked).",
     )
