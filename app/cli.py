@@ -178,15 +178,59 @@ def workflow() -> None:
 
 
 @workflow.command("validate")
-def workflow_validate() -> None:
-    """Load and check every file in the workflows directory."""
+@click.argument(
+    "files", nargs=-1, type=click.Path(dir_okay=False, path_type=Path), metavar="[FILES]..."
+)
+def workflow_validate(files: tuple[Path, ...]) -> None:
+    """Check workflow files (default: every file of the workflows directory), printing every
+    problem of each as `file: key: reason`; exit status 1 when there is one."""
+    from app.admission.registry import STEPS
+    from app.engine.loader import file_problems, workflow_files
+
+    catalog = STEPS.catalog()
+    paths = list(files) or workflow_files(get_settings().workflows_dir)
+    if not paths:
+        _fail(f"no workflow files in {get_settings().workflows_dir}")
+    failed = 0
+    seen: dict[tuple[str, int], str] = {}
+    for path in paths:
+        definition, problems = file_problems(path, catalog)
+        if definition is not None:
+            ref = (definition.key, definition.version)
+            if ref in seen and seen[ref] != path.name:
+                problems.append(("version", f"{ref[0]} v{ref[1]} is defined in {seen[ref]} too"))
+            seen.setdefault(ref, path.name)
+        for key, reason in problems:
+            click.echo(f"{path.name}: {key}: {reason}")
+        if problems:
+            failed += 1
+        elif definition is not None:
+            click.echo(f"{path.name}: ok ({len(definition.states)} states)")
+    if failed:
+        click.echo(f"{failed} of {len(paths)} file(s) have problems", err=True)
+        sys.exit(1)
+
+
+@workflow.command("diff")
+@click.argument("key")
+@click.argument("old", type=int)
+@click.argument("new", type=int)
+@click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True)
+def workflow_diff(key: str, old: int, new: int, lang: str) -> None:
+    """What changes from version OLD to version NEW of workflow KEY, in plain words."""
+    from app.engine.diff import describe
 
     try:
         registry = load_workflows(get_settings().workflows_dir)
     except WorkflowDefinitionError as exc:
         _fail(str(exc))
-    for wf in registry:
-        click.echo(f"{wf.source}: ok ({len(wf.definition.states)} states)")
+    found = [registry.find(key, v) for v in (old, new)]
+    for version, workflow in zip((old, new), found, strict=True):
+        if workflow is None:
+            _fail(f"no workflow {key!r} version {version}")
+    before, after = (w.definition for w in found if w is not None)
+    for line in describe(before, after, "en" if lang == "en" else "vi"):
+        click.echo(line)
 
 
 @main.group()
@@ -371,36 +415,124 @@ def storage_copy(target_url: str, source_url: str | None, verbose: bool) -> None
 
 
 @workflow.command("draw")
-@click.argument("key", default="qtsc-chain-admission")
+@click.argument("key", default=None, required=False)
 @click.option("--version", "version", type=int, default=None, help="Default: the latest.")
 @click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True)
 @click.option("--current", default=None, help="A state to mark as current.")
 @click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["svg", "mermaid"]),
+    default="svg",
+    show_default=True,
+    help="SVG, or Mermaid stateDiagram-v2 text.",
+)
+@click.option(
     "--output", "-o", type=click.Path(dir_okay=False), default=None, help="Default: stdout."
 )
 def workflow_draw(
-    key: str, version: int | None, lang: str, current: str | None, output: str | None
+    key: str | None,
+    version: int | None,
+    lang: str,
+    current: str | None,
+    fmt: str,
+    output: str | None,
 ) -> None:
-    """Draw a workflow version as SVG, generated from its file."""
-    from app.engine.diagram import render_svg
+    """Draw a workflow version (default: the default workflow's latest), from its file."""
+    from app.engine.diagram import render_mermaid, render_svg
 
+    settings = get_settings()
     try:
-        registry = load_workflows(get_settings().workflows_dir)
+        registry = load_workflows(settings.workflows_dir)
     except WorkflowDefinitionError as exc:
         _fail(str(exc))
+    key = key or settings.default_workflow
     found = registry.latest(key) if version is None else registry.find(key, version)
     if found is None:
         _fail(f"no workflow {key!r}" + (f" version {version}" if version else ""))
         return
     if current is not None and current not in found.definition.states:
         _fail(f"unknown state {current!r}")
-    svg = render_svg(found.definition, "en" if lang == "en" else "vi", current)
+    render = render_mermaid if fmt == "mermaid" else render_svg
+    drawing = render(found.definition, "en" if lang == "en" else "vi", current)
     if output:
         with open(output, "w", encoding="utf-8") as handle:
-            handle.write(svg)
+            handle.write(drawing)
         click.echo(f"{found.source}: diagram written to {output}")
     else:
-        click.echo(svg)
+        click.echo(drawing, nl=not drawing.endswith("\n"))
+
+
+@workflow.command("migrate")
+@click.argument("key")
+@click.option("--from", "from_version", type=int, required=True, help="The version cases are on.")
+@click.option("--to", "to_version", type=int, required=True, help="The version they move to.")
+@click.option(
+    "--map",
+    "entries",
+    multiple=True,
+    metavar="OLD=NEW",
+    help="Where cases in state OLD land (repeatable); their documents are then not checked.",
+)
+@click.option("--dry-run", is_flag=True, help="Print the plan; change nothing.")
+@click.option("--by", "run_by", default=None, help="Who runs it, for the history (default: you).")
+def workflow_migrate(
+    key: str,
+    from_version: int,
+    to_version: int,
+    entries: tuple[str, ...],
+    dry_run: bool,
+    run_by: str | None,
+) -> None:
+    """Move the running cases of KEY from one version to another, each audited."""
+    import getpass
+
+    from app.admission import migration
+    from app.auth.actor import Actor
+    from app.core.errors import MigrationRefused
+    from app.engine.roles import Role
+
+    ctx = build_context(get_settings())
+    actor = Actor(org_id=0, org_slug="cli", role=Role.ADMIN)
+    try:
+        mapping = migration.parse_map(entries)
+        outcome = migration.run(
+            ctx,
+            actor,
+            key,
+            from_version,
+            to_version,
+            mapping,
+            dry_run=dry_run,
+            run_by=run_by or getpass.getuser(),
+        )
+    except MigrationRefused as exc:
+        click.echo(f"refused: {exc.message}", err=True)
+        for item in exc.details["refused"]:
+            where = item["code"] or item["case_id"]
+            click.echo(f"  {where} in {item['state']}: {item['reason']}", err=True)
+        sys.exit(1)
+    except AdmissionError as exc:
+        _fail(f"{exc.message} {exc.details or ''}".strip())
+    finally:
+        ctx.engine.dispose()
+    plan = outcome.plan
+    kept = f"; {plan.closed} closed case(s) stay on v{from_version}" if plan.closed else ""
+    click.echo(
+        f"{key} v{from_version} -> v{to_version}: {len(plan.moves)} running case(s) to move{kept}"
+    )
+    for move in plan.moves:
+        click.echo(f"  {move.describe()}")
+    if dry_run:
+        click.echo("dry run: nothing was changed")
+        return
+    for case_id in outcome.retried:
+        click.echo(f"  retried {case_id}: changed by someone else during the migration")
+    for refusal in outcome.reported:
+        click.echo(f"  not moved: {refusal.describe()}")
+    click.echo(f"moved {len(outcome.moved)} case(s)")
+    if outcome.reported:
+        sys.exit(1)
 
 
 @main.command()
@@ -579,7 +711,7 @@ def serve(host: str, port: int, workers: int) -> None:
     from app.admission.registry import build_context
     from app.cases.workflow_versions import check_at_startup
     from app.core.logging import configure_logging
-    from app.engine.pinned import UnloadedWorkflows
+    from app.engine.pinned import EditedWorkflows, UnloadedWorkflows
 
     settings = get_settings()
     if workers > 1 and settings.database_url.startswith("sqlite"):
@@ -589,7 +721,7 @@ def serve(host: str, port: int, workers: int) -> None:
     ctx = build_context(settings)
     try:
         check_at_startup(ctx)
-    except UnloadedWorkflows as exc:
+    except (UnloadedWorkflows, EditedWorkflows) as exc:
         _fail(f"refusing to start: {exc}")
     finally:
         ctx.engine.dispose()

@@ -36,6 +36,15 @@ class AppContext:
             calendar=WorkingCalendar.from_file(settings.calendar_file),
         )
 
+    def default_workflow(self) -> str | None:
+        """The workflow key of a case created without naming one: `DEFAULT_WORKFLOW`, or the
+        only key loaded; None when neither says."""
+        named = self.settings.default_workflow
+        if self.workflows.latest(named) is not None:
+            return named
+        keys = {w.key for w in self.workflows}
+        return keys.pop() if len(keys) == 1 else None
+
     def now(self) -> datetime:
         return self.clock()
 

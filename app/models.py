@@ -1,7 +1,7 @@
 """Imports every table so that `Base.metadata` is complete (for Alembic and tests)."""
 
 from app.auth.models import ApiToken, Organisation
-from app.cases.models import Case, DossierCodeSequence
+from app.cases.models import Case, DossierCodeSequence, PublishedWorkflow
 from app.consultations.models import Consultation
 from app.core.models import Base
 from app.documents.models import Document
@@ -22,6 +22,7 @@ __all__ = [
     "IdempotencyKey",
     "Organisation",
     "OutboxCursor",
+    "PublishedWorkflow",
     "WebhookDelivery",
     "WebhookSubscription",
 ]

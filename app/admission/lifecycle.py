@@ -78,7 +78,7 @@ def fire(
     check_requirements(session, ctx, record.case, spec, request, present)
     change = apply(session, ctx, actor, record, spec, request)
     record_change(session, ctx, actor, record.case, request, change)
-    return Fired(record, present | _letters_issued(change))
+    return Fired(record, present | _letters_issued(record.workflow, change))
 
 
 def check_shape(ctx: AppContext, request: TransitionRequest) -> None:
@@ -295,8 +295,10 @@ def _enter(
         case.return_state = None
 
 
-def _letters_issued(change: Change) -> set[str]:
-    return {letters.RECEIPT, letters.SUPPLEMENT_NOTICE} & change.recorded.keys()
+def _letters_issued(workflow: Workflow, change: Change) -> set[str]:
+    """The document types of the letters the transition filed."""
+    issued = {letters.RECEIPT, letters.SUPPLEMENT_NOTICE} & change.recorded.keys()
+    return {workflow.definition.letter_type(letter) or letter for letter in issued}
 
 
 def _plain(value: Any) -> Any:

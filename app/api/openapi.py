@@ -187,7 +187,9 @@ WEBHOOKS = "/api/v1/webhooks"
 WEBHOOK = f"{WEBHOOKS}/{{subscription_id}}"
 PIPELINE = "/api/v1/pipeline"
 EVENTS = "/api/v1/events"
-DIAGRAM = "/api/v1/workflows/{key}/versions/{version}/diagram"
+WORKFLOWS = "/api/v1/workflows"
+WORKFLOW_VERSION = f"{WORKFLOWS}/{{key}}/versions/{{version}}"
+DIAGRAM = f"{WORKFLOW_VERSION}/diagram"
 
 CASE_ETAG = {
     "description": 'The case\'s version, `"<version>"`: the `If-Match` of its next change.',
@@ -267,6 +269,16 @@ def _case_targets(body: str, etag: str | None, *, workflow: bool = True) -> dict
     return targets
 
 
+def _workflow_targets(key: str, version: str) -> dict[str, Target]:
+    """From the list of workflows: the first one's latest version and its diagram."""
+    ref = {"path.key": key, "path.version": version}
+    return {
+        "ReadWorkflowVersion": ("get", WORKFLOW_VERSION, ref),
+        "DrawDiagram": ("get", DIAGRAM, ref),
+        "MigrateCases": ("post", f"{WORKFLOWS}/{{key}}/migrations", {"path.key": key}),
+    }
+
+
 def _document_targets(body: str) -> dict[str, Target]:
     document = {"path.case_id": "$request.path.case_id"}
     return {
@@ -333,6 +345,16 @@ LINKS: dict[tuple[str, str, str], dict[str, Target]] = {
         "ReadCase": ("get", CASE, {"path.case_id": "$response.body#/items/0/case_id"}),
         "ReadNextEvents": ("get", EVENTS, {"query.after": "$response.body#/next_cursor"}),
         "StreamEvents": ("get", f"{EVENTS}/stream", {"query.after": "$response.body#/next_cursor"}),
+    },
+    ("get", WORKFLOWS, "200"): _workflow_targets(
+        "$response.body#/items/0/key", "$response.body#/items/0/latest_version"
+    ),
+    ("get", WORKFLOW_VERSION, "200"): {
+        "DrawDiagram": (
+            "get",
+            DIAGRAM,
+            {"path.key": "$request.path.key", "path.version": "$request.path.version"},
+        ),
     },
     ("post", DOCUMENTS, "201"): {**_document_targets(""), **_after_change(ETAG)},
     ("get", DOCUMENTS, "200"): _document_targets("/items/0"),

@@ -11,7 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.api.errors import render_error
-from app.cases.workflow_versions import unloaded_workflows
+from app.cases.workflow_versions import edited_workflows, unloaded_workflows
 from app.context import AppContext
 from app.core.metrics import PROCESS
 
@@ -26,10 +26,12 @@ async def healthz() -> dict[str, str]:
 
 @router.get("/readyz")
 def readyz(request: Request) -> Response:
-    """Readiness: the database answers, and every workflow version a case uses is loaded."""
+    """Readiness: the database answers, and every workflow version a case uses is loaded as
+    it was first published."""
     ctx: AppContext = request.app.state.context
     try:
         problems = unloaded_workflows(ctx) if database_ready(ctx) else None
+        edited = edited_workflows(ctx) if problems == [] else []
     except SQLAlchemyError:
         logging.getLogger("admission").warning("readiness check: workflow versions unreadable")
         problems = None
@@ -43,6 +45,18 @@ def readyz(request: Request) -> Response:
             {
                 "unloaded": [
                     {"key": p.key, "version": p.version, "cases": p.cases} for p in problems
+                ]
+            },
+        )
+    if edited:
+        return render_error(
+            503,
+            "workflow_unavailable",
+            "; ".join(p.describe() for p in edited),
+            {
+                "edited": [
+                    {"key": p.key, "version": p.version, "source": p.source, "cases": p.cases}
+                    for p in edited
                 ]
             },
         )

@@ -37,7 +37,6 @@ COLUMNS = (
 # What `export` writes, and what `import` reads back.
 EXPORT_COLUMNS = (ID, *COLUMNS)
 
-DEFAULT_WORKFLOW = "qtsc-chain-admission"
 # Of the case ids derived from the values of a row that has no `id`.
 ROW_NAMESPACE = uuid.UUID("6f9c1c52-5d0e-4a8e-9a43-2a3f0e0c7b11")
 # The effect that gives a dossier its code (on submission in the default workflow).
@@ -176,9 +175,11 @@ class RowReader:
         now: datetime,
         zone: tzinfo,
         *,
+        default_workflow: str | None = None,
         track_duplicates: bool = True,
     ) -> None:
         self.workflows = workflows
+        self.default_workflow = default_workflow
         self.calendar = calendar
         self.applicants = applicants
         self.now = now
@@ -313,7 +314,10 @@ class RowReader:
         return area.quantize(Decimal("0.01"))
 
     def _workflow(self, key: str, version: str, bad: Bad) -> Workflow | None:
-        key = key or DEFAULT_WORKFLOW
+        key = key or self.default_workflow or ""
+        if not key:
+            bad("workflow", "name the workflow: no default is set")
+            return None
         if not version:
             latest = self.workflows.latest(key)
             if latest is None:

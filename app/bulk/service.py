@@ -154,6 +154,7 @@ class _Import:
             self.applicants,
             self.now,
             self.ctx.zone,
+            default_workflow=self.ctx.default_workflow(),
             track_duplicates=track_duplicates,
         )
 

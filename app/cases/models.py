@@ -84,6 +84,22 @@ class Case(Base):
         self.province_key = fold(self.province or "")
 
 
+class PublishedWorkflow(Base):
+    """A workflow version as it was first loaded: its file and the hash of its content.
+
+    A published version is immutable while cases use it: the service refuses to start when
+    the file it loads for a version cases use no longer hashes to what was recorded here
+    (see app/engine/pinned.py)."""
+
+    __tablename__ = "published_workflows"
+
+    workflow_key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    workflow_version: Mapped[int] = mapped_column(primary_key=True)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(String(300))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class DossierCodeSequence(Base):
     """Last dossier number issued per agency and day; codes are never reused."""
 

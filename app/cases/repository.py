@@ -9,7 +9,8 @@ from sqlalchemy.orm import Session
 from app.access import visible_cases
 from app.auth.actor import Actor
 from app.auth.models import Organisation
-from app.cases.models import Case, DossierCodeSequence
+from app.cases.models import Case, DossierCodeSequence, PublishedWorkflow
+from app.core.models import utcnow
 from app.core.text import fold
 
 
@@ -120,3 +121,41 @@ class CaseRepository:
             .returning(DossierCodeSequence.last)
         )
         return int(self.session.execute(statement).scalar_one())
+
+
+class PublishedWorkflowRepository:
+    """The content hash recorded for each workflow version when it was first loaded."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def hashes(self) -> dict[tuple[str, int], str]:
+        rows = self.session.execute(
+            select(
+                PublishedWorkflow.workflow_key,
+                PublishedWorkflow.workflow_version,
+                PublishedWorkflow.content_hash,
+            )
+        )
+        return {(key, version): digest for key, version, digest in rows}
+
+    def record(self, key: str, version: int, content_hash: str, source: str) -> None:
+        """Record a version's hash unless one is recorded (concurrent starts agree)."""
+        dialect = sqlite if self.session.get_bind().dialect.name == "sqlite" else postgresql
+        self.session.execute(
+            dialect.insert(PublishedWorkflow)
+            .values(
+                workflow_key=key,
+                workflow_version=version,
+                content_hash=content_hash,
+                source=source,
+                recorded_at=utcnow(),
+            )
+            .on_conflict_do_nothing(index_elements=["workflow_key", "workflow_version"])
+        )
+
+    def replace(self, key: str, version: int, content_hash: str, source: str) -> None:
+        """A version no case uses was corrected: its new hash is the one to keep."""
+        row = self.session.get_one(PublishedWorkflow, (key, version))
+        row.content_hash, row.source = content_hash, source
+        self.session.flush()

@@ -107,6 +107,12 @@ class CaseCreate(RequestModel):
         description="Workflow key; the default when omitted.",
         json_schema_extra={VOCABULARY: "workflows"},
     )
+    workflow_version: int | None = Field(
+        default=None,
+        ge=1,
+        description="A loaded version of the workflow; the latest when omitted. A version "
+        "that is not loaded is refused with 409 `value_conflict` naming the field.",
+    )
 
 
 class CaseUpdate(RequestModel):

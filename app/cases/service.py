@@ -25,8 +25,6 @@ from app.events.service import emit
 from app.history import actions
 from app.history import service as history
 
-DEFAULT_WORKFLOW = "qtsc-chain-admission"
-
 
 def applicant_province(session: Session, actor: Actor, named: str | None) -> str:
     """The province of the actor's organisation, which its dossiers take.
@@ -53,10 +51,20 @@ def applicant_province(session: Session, actor: Actor, named: str | None) -> str
 def create(session: Session, ctx: AppContext, actor: Actor, data: CaseCreate) -> CaseRecord:
     if actor.role is not Role.APPLICANT:
         raise Forbidden("only an applicant province creates cases")
-    key = data.workflow or DEFAULT_WORKFLOW
+    key = data.workflow or ctx.default_workflow()
+    if key is None:
+        raise InvalidInput("name the workflow: no default is set", {"workflow": "required"})
     workflow = ctx.workflows.latest(key)
     if workflow is None:
         raise InvalidInput(f"unknown workflow {key!r}", {"workflow": "unknown"})
+    if data.workflow_version is not None:
+        named = ctx.workflows.find(key, data.workflow_version)
+        if named is None:
+            raise ValueConflict(
+                f"workflow {key!r} has no version {data.workflow_version} loaded",
+                {"workflow_version": f"not loaded; the latest is {workflow.version}"},
+            )
+        workflow = named
     province = applicant_province(session, actor, data.province)
     now = ctx.now()
     case = Case(
@@ -70,7 +78,7 @@ def create(session: Session, ctx: AppContext, actor: Actor, data: CaseCreate) ->
         created_at=now,
         updated_at=now,
         province=province,
-        **data.model_dump(exclude={"workflow", "province"}),
+        **data.model_dump(exclude={"workflow", "workflow_version", "province"}),
     )
     case.refresh_search_text()
     history.append(

@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     s3_part_bytes: int = Field(default=8 * 1024 * 1024, ge=5 * 1024 * 1024)
     s3_max_connections: int = Field(default=32, gt=0)
     workflows_dir: Path = Field(default=PROJECT_ROOT / "workflows")
+    # The workflow key a new case takes when its request names none (when it is not loaded
+    # and the directory holds a single workflow key, that one).
+    default_workflow: str = "qtsc-chain-admission"
     calendar_file: Path = Field(default=PROJECT_ROOT / "calendars" / "vietnam.yaml")
     # Fonts embedded in generated letters (receipts, supplement notices): Vietnamese needs Unicode.
     letter_font: Path = Field(default=Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"))

@@ -11,6 +11,7 @@ AdmissionError (500 internal)                   answered to the client by render
  │    ├── RequirementsMissing (409 requirements_missing)
  │    ├── ActionNotAllowedNow (409 not_allowed_in_state)
  │    ├── ValueConflict (409 value_conflict)
+ │    ├── MigrationRefused (409 migration_refused: running cases that cannot move, listed)
  │    └── IdempotencyKeyInUse (409 idempotency_key_in_use, with Retry-After)
  ├── VersionMismatch (412 version_mismatch)
  ├── TooLarge (413 too_large)
@@ -23,6 +24,7 @@ AdmissionError (500 internal)                   answered to the client by render
 ServiceFault                                    never shown to a client as such
  ├── WorkflowDefinitionError                    a broken file in workflows/ (start-up)
  ├── UnloadedWorkflows (app.engine.pinned)      cases use versions not loaded (start-up)
+ ├── EditedWorkflows (app.engine.pinned)        a version cases use was edited in place
  ├── CalendarError                              a broken working-day calendar file (start-up)
  ├── LetterFontMissing                          letters cannot be rendered (a 500 if met)
  ├── ForbiddenDestination                       a webhook URL that points inside the network
@@ -109,6 +111,13 @@ class ValueConflict(Conflict):
     the field. A 422 is kept for what the document itself rules out."""
 
     code = "value_conflict"
+
+
+class MigrationRefused(Conflict):
+    """Running cases of a workflow version cannot move to another one as asked (the details
+    list each case and why); nothing was changed."""
+
+    code = "migration_refused"
 
 
 class VersionMismatch(AdmissionError):

@@ -35,6 +35,9 @@ class DocumentTypeSpec(Strict):
     upload_states: tuple[Name, ...] | None = None
     # Produced by the service itself (a letter), never uploaded through the API.
     generated: bool = False
+    # The letter of the service filed under this type (`intake_receipt`, `supplement_notice`);
+    # a generated type named as a letter is that letter.
+    letter: Name | None = None
     # A result of the procedure, as the public-service portal lists them.
     result: bool = False
 
@@ -107,6 +110,10 @@ class WorkflowDefinition(Strict):
         if self.initial not in self.states:
             problems.append(("initial", f"unknown state {self.initial!r}"))
         for name, doc_type in self.document_types.items():
+            if doc_type.letter is not None and not doc_type.generated:
+                problems.append(
+                    (f"document_types.{name}.letter", "a letter's type must be generated: true")
+                )
             for state in doc_type.upload_states or ():
                 if state not in self.states:
                     problems.append(
@@ -169,6 +176,21 @@ class WorkflowDefinition(Strict):
             return problems
         return self._check_graph()
 
+    def letter_type(self, letter: str) -> str | None:
+        """The document type a letter of the service is filed under in this workflow."""
+        for name, spec in self.document_types.items():
+            if spec.letter == letter:
+                return name
+        named = self.document_types.get(letter)
+        return letter if named is not None and named.generated and named.letter is None else None
+
+    def letter_of(self, doc_type: str) -> str | None:
+        """The letter of the service that `doc_type` holds, if it holds one."""
+        spec = self.document_types.get(doc_type)
+        if spec is None or not spec.generated:
+            return None
+        return spec.letter or doc_type
+
     def _check_shared_documents(self) -> list[tuple[str, str]]:
         if self.consultation is None:
             return []
@@ -199,8 +221,14 @@ class WorkflowDefinition(Strict):
             if name not in taken:
                 problems.append((where, f"{step.name!r} reads field {name!r}, not taken here"))
         for doc in step.documents:
-            if doc not in self.document_types:
-                problems.append((where, f"{step.name!r} needs document type {doc!r}"))
+            if doc not in self.document_types and self.letter_type(doc) is None:
+                problems.append(
+                    (
+                        where,
+                        f"{step.name!r} needs document type {doc!r} (or a generated type "
+                        f"with letter: {doc})",
+                    )
+                )
         for value in step.needs:
             if value not in handed_on:
                 problems.append(

@@ -201,3 +201,32 @@ def render_svg(
         out.append("</g>")
     out.append("</svg>")
     return "\n".join(out)
+
+
+def _mermaid_text(value: str) -> str:
+    """A label inside Mermaid's double quotes: quotes and line breaks as its entity codes."""
+    return value.replace('"', "#quot;").replace("\n", " ")
+
+
+def render_mermaid(
+    definition: WorkflowDefinition, lang: Lang = "vi", current: str | None = None
+) -> str:
+    """The same diagram as Mermaid text (`stateDiagram-v2`), for documents and wikis that
+    render it: states with their labels in `lang`, one arrow per move with its actions, the
+    terminal states ending in [*], `current` in the highlighted class if given."""
+    lines = ["stateDiagram-v2", f"    %% {definition.key} v{definition.version}"]
+    for name, spec in definition.states.items():
+        label = spec.label.vi if lang == "vi" else spec.label.en
+        lines.append(f'    state "{_mermaid_text(label)}" as {name}')
+    lines.append(f"    [*] --> {definition.initial}")
+    for (source, dest), actions in _edges(definition).items():
+        lines.append(f"    {source} --> {dest}: {', '.join(actions)}")
+    for name, spec in definition.states.items():
+        if spec.terminal:
+            lines.append(f"    {name} --> [*]")
+    if current is not None:
+        lines.append(
+            f"    classDef current fill:{CURRENT_FILL},stroke:{CURRENT_EDGE},stroke-width:2px"
+        )
+        lines.append(f"    class {current} current")
+    return "\n".join(lines) + "\n"

@@ -13,29 +13,44 @@ from app.engine.workflow import Workflow
 SUFFIXES = (".yaml", ".yml")
 
 
-def load_file(path: Path, catalog: StepCatalog) -> Workflow:
-    """One workflow file, checked against the steps that `catalog` says exist."""
-    source = path.name
+def file_problems(
+    path: Path, catalog: StepCatalog
+) -> tuple[WorkflowDefinition | None, list[tuple[str, str]]]:
+    """Every problem of one workflow file as (key, reason), and its definition when the shape
+    is sound enough to build one (the structural checks then run too)."""
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
-        raise WorkflowDefinitionError(source, "(file)", f"not valid YAML: {exc}") from exc
+        return None, [("(file)", f"not valid YAML: {exc}")]
+    except OSError as exc:
+        return None, [("(file)", f"cannot be read: {exc.strerror or exc}")]
     if not isinstance(raw, dict):
-        raise WorkflowDefinitionError(source, "(file)", "must be a mapping")
+        return None, [("(file)", "must be a mapping")]
     try:
         definition = WorkflowDefinition.model_validate(raw)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        key = ".".join(str(part) for part in first["loc"]) or "(file)"
-        raise WorkflowDefinitionError(source, key, first["msg"]) from exc
+        return None, [
+            (".".join(str(part) for part in error["loc"]) or "(file)", error["msg"])
+            for error in exc.errors()
+        ]
     problems = definition.check(catalog)
-    if problems:
-        key, problem = problems[0]
-        raise WorkflowDefinitionError(source, key, problem)
     expected = f"{definition.key}.v{definition.version}"
     if path.stem != expected:
-        raise WorkflowDefinitionError(source, "key", f"file must be named {expected}{path.suffix}")
-    return Workflow(definition, source)
+        problems.append(("key", f"file must be named {expected}{path.suffix}"))
+    return definition, problems
+
+
+def load_file(path: Path, catalog: StepCatalog) -> Workflow:
+    """One workflow file, checked against the steps that `catalog` says exist."""
+    definition, problems = file_problems(path, catalog)
+    if problems or definition is None:
+        key, problem = problems[0]
+        raise WorkflowDefinitionError(path.name, key, problem)
+    return Workflow(definition, path.name)
+
+
+def workflow_files(directory: Path) -> list[Path]:
+    return sorted(p for p in directory.iterdir() if p.suffix in SUFFIXES)
 
 
 class WorkflowRegistry:
@@ -44,7 +59,7 @@ class WorkflowRegistry:
 
     @classmethod
     def from_directory(cls, directory: Path, catalog: StepCatalog) -> "WorkflowRegistry":
-        files = sorted(p for p in directory.iterdir() if p.suffix in SUFFIXES)
+        files = workflow_files(directory)
         if not files:
             raise WorkflowDefinitionError(str(directory), "(directory)", "no workflow files")
         return cls([load_file(path, catalog) for path in files])

@@ -5,9 +5,14 @@ for as long as the case exists. A version goes missing when a deployment drops o
 file, or, while the service runs, when another process sharing the database (a newer
 deployment, an import, a migration of running cases) writes cases pinned to a version this
 process never loaded. The service refuses to start in that state, and `/readyz` reports it.
+
+A published version is also immutable: each loaded version's content hash is recorded the
+first time it is loaded, and a file that no longer hashes to it while cases use its version
+(an edit in place instead of a new version) is refused the same way. A version no case uses
+yet may still be corrected; its new hash is then recorded.
 """
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from app.core.errors import ServiceFault
@@ -40,6 +45,67 @@ class UnloadedWorkflows(ServiceFault):
             f"{listed}. Deploy the missing file(s) into {workflows_dir}: a workflow version "
             "must stay loaded as long as a case uses it."
         )
+
+
+@dataclass(frozen=True)
+class EditedVersion:
+    """A loaded (workflow key, version) that `cases` cases use, whose file changed since the
+    version was first loaded."""
+
+    key: str
+    version: int
+    source: str
+    recorded_hash: str
+    loaded_hash: str
+    cases: int
+
+    def describe(self) -> str:
+        used_by = "1 case" if self.cases == 1 else f"{self.cases} cases"
+        return (
+            f"{self.source}: workflow {self.key!r} version {self.version} was edited in place "
+            f"(content hash {self.loaded_hash[:12]}, recorded {self.recorded_hash[:12]}) and "
+            f"is used by {used_by}"
+        )
+
+
+class EditedWorkflows(ServiceFault):
+    """Published workflow versions that cases use were edited in place."""
+
+    def __init__(self, problems: list[EditedVersion], workflows_dir: str) -> None:
+        self.problems = problems
+        listed = "; ".join(p.describe() for p in problems)
+        super().__init__(
+            f"{listed}. A published version is immutable: restore the file in {workflows_dir} "
+            "and put the change in a new version (key.vN+1.yaml), then migrate the running "
+            "cases with `admission workflow migrate`."
+        )
+
+
+def edited_versions(
+    recorded: Mapping[tuple[str, int], str],
+    registry: WorkflowRegistry,
+    count: Callable[[str, int], int],
+) -> list[EditedVersion]:
+    """Of the loaded versions whose recorded hash differs from the loaded one, those that
+    cases use (`count` is asked only about these)."""
+    found = []
+    for workflow in sorted(registry, key=lambda w: (w.key, w.version)):
+        before = recorded.get((workflow.key, workflow.version))
+        if before is None or before == workflow.content_hash:
+            continue
+        cases = count(workflow.key, workflow.version)
+        if cases:
+            found.append(
+                EditedVersion(
+                    workflow.key,
+                    workflow.version,
+                    workflow.source,
+                    before,
+                    workflow.content_hash,
+                    cases,
+                )
+            )
+    return found
 
 
 def unloaded_versions(

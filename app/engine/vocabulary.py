@@ -39,17 +39,18 @@ def of(registry: WorkflowRegistry) -> Vocabulary:
     uploadable = {
         name for d in definitions for name, t in d.document_types.items() if not t.generated
     }
-    asking = [
-        (d, t.dest)
-        for d in definitions
-        for t in d.transitions
-        if SUPPLEMENT_DOCUMENTS in (*t.fields, *t.optional_fields)
-    ]
-    supplement = {
-        name
-        for name in uploadable
-        if all(_uploadable_in(d.document_types.get(name), dest) for d, dest in asking)
-    }
+    # Judged within each workflow (another file's types are no concern of its requests), then
+    # taken together: a name some workflow accepts is well-formed; the case's decides (409).
+    supplement: set[str] = set()
+    for d in definitions:
+        asking = [
+            t.dest for t in d.transitions if SUPPLEMENT_DOCUMENTS in (*t.fields, *t.optional_fields)
+        ]
+        supplement.update(
+            name
+            for name, spec in d.document_types.items()
+            if not spec.generated and all(_uploadable_in(spec, dest) for dest in asking)
+        )
     return Vocabulary(
         workflows=tuple(sorted({d.key for d in definitions})),
         states=tuple(sorted({s for d in definitions for s in d.states})),

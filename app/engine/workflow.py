@@ -5,6 +5,8 @@ It is never bound to a case: each firing uses a throw-away `CaseToken` carrying 
 state, so the machine itself is never mutated and can serve many threads at once.
 """
 
+import hashlib
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,12 +34,25 @@ class _ReturnsTo:
         return isinstance(token, CaseToken) and token.return_state == self.target
 
 
+def content_hash(definition: WorkflowDefinition) -> str:
+    """SHA-256 of what the file says, as validated: comments and layout do not count, every
+    state, transition, document type, deadline and label does."""
+    canonical = json.dumps(
+        definition.model_dump(mode="json"),
+        sort_keys=True,
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
 class Workflow:
     def __init__(self, definition: WorkflowDefinition, source: str) -> None:
         self.definition = definition
         self.source = source
         self.key = definition.key
         self.version = definition.version
+        self.content_hash = content_hash(definition)
         self._by_source: dict[str, dict[str, TransitionSpec]] = {s: {} for s in definition.states}
         for t in definition.transitions:
             for source_state in t.source:

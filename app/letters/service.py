@@ -83,7 +83,7 @@ def issue_receipt(
             for d in received
         ],
     }
-    return _issue(session, ctx, actor, case, RECEIPT, data, now)
+    return _issue(session, ctx, actor, case, workflow, RECEIPT, data, now)
 
 
 def issue_supplement_notice(
@@ -117,10 +117,9 @@ def issue_supplement_notice(
             f"supplement is outstanding (in {case.state!r})",
             {"supplement_documents": elsewhere},
         )
+    notice_type = workflow.definition.letter_type(SUPPLEMENT_NOTICE)
     issued_before = sum(
-        1
-        for doc, _ in DocumentRepository(session).for_case(case.id)
-        if doc.doc_type == SUPPLEMENT_NOTICE
+        1 for doc, _ in DocumentRepository(session).for_case(case.id) if doc.doc_type == notice_type
     )
     data = {
         **_common(session, case, workflow),
@@ -133,7 +132,7 @@ def issue_supplement_notice(
         "due_at_before": clock.get("due_at_before"),
         "remaining_working_days": clock.get("remaining_working_days"),
     }
-    return _issue(session, ctx, actor, case, SUPPLEMENT_NOTICE, data, now)
+    return _issue(session, ctx, actor, case, workflow, SUPPLEMENT_NOTICE, data, now)
 
 
 def _issue(
@@ -141,11 +140,15 @@ def _issue(
     ctx: AppContext,
     actor: Actor,
     case: Case,
-    doc_type: str,
+    workflow: Workflow,
+    letter: str,
     data: dict[str, Any],
     now: datetime,
 ) -> dict[str, Any]:
-    content = RENDERERS[doc_type](data, now, fonts(ctx))
+    """Render `letter` and file it under the type the workflow file keeps it as (the loader
+    refused a file naming the letter's effect without such a type)."""
+    doc_type = workflow.definition.letter_type(letter) or letter
+    content = RENDERERS[letter](data, now, fonts(ctx))
     document = _file(session, ctx, actor, case, doc_type, content, now)
     return {"document_id": str(document.id), "sha256": document.sha256, "input": data}
 
@@ -195,15 +198,16 @@ def render_again(
     session: Session, ctx: AppContext, actor: Actor, case_id: uuid.UUID, doc_id: uuid.UUID
 ) -> tuple[Reproduction, bytes]:
     """Render a letter again from the history entry that issued it."""
-    access.load(session, ctx, actor, case_id)
+    record = access.load(session, ctx, actor, case_id)
     visible = access.visible_documents(actor, ctx.workflows)
     document = DocumentRepository(session).get(case_id, doc_id, visible)
-    if document is None or document.doc_type not in RENDERERS:
+    letter = record.workflow.definition.letter_of(document.doc_type) if document else None
+    if document is None or letter not in RENDERERS:
         raise NotFound("no such letter")
     for entry in HistoryRepository(session).for_case(case_id):
-        issued = entry.fields.get(document.doc_type)
+        issued = entry.fields.get(letter)
         if isinstance(issued, dict) and issued.get("document_id") == str(doc_id):
-            content = RENDERERS[document.doc_type](issued["input"], entry.at, fonts(ctx))
+            content = RENDERERS[letter](issued["input"], entry.at, fonts(ctx))
             reproduction = Reproduction(
                 document_id=document.id,
                 doc_type=document.doc_type,

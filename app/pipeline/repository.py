@@ -114,15 +114,19 @@ class PipelineRepository:
 
     def counts(
         self, actor: Actor, today: date, workflow: str | None, province: str | None = None
-    ) -> dict[str, tuple[int, int]]:
-        """Per state: (cases, overdue cases), by one GROUP BY (see bench/pipeline_bench.py)."""
+    ) -> dict[tuple[str, str], tuple[int, int]]:
+        """Per (workflow key, state): (cases, overdue cases), by one GROUP BY (see
+        bench/pipeline_bench.py). Two workflows' states of one name are counted apart."""
         late = case((Case.due_at < today, 1), else_=0)
         query = (
-            select(Case.state, func.count(), func.coalesce(func.sum(late), 0))
+            select(Case.workflow_key, Case.state, func.count(), func.coalesce(func.sum(late), 0))
             .where(_scope(actor, workflow, province))
-            .group_by(Case.state)
+            .group_by(Case.workflow_key, Case.state)
         )
-        return {state: (int(n), int(overdue)) for state, n, overdue in self.session.execute(query)}
+        return {
+            (key, state): (int(n), int(overdue))
+            for key, state, n, overdue in self.session.execute(query)
+        }
 
     def page(
         self,
@@ -164,20 +168,25 @@ class PipelineRepository:
         return rows
 
     def median_entries(
-        self, actor: Actor, workflow: str | None, province: str | None, counts: dict[str, int]
-    ) -> dict[str, list[datetime]]:
-        """Per state, the one or two middle `state_entered_at` values of its cases."""
+        self,
+        actor: Actor,
+        workflow: str | None,
+        province: str | None,
+        counts: dict[tuple[str, str], int],
+    ) -> dict[tuple[str, str], list[datetime]]:
+        """Per (workflow key, state), the one or two middle `state_entered_at` values of its
+        cases."""
         scope = _scope(actor, workflow, province)
-        found: dict[str, list[datetime]] = {}
-        for state, n in counts.items():
+        found: dict[tuple[str, str], list[datetime]] = {}
+        for (key, state), n in counts.items():
             if n == 0:
                 continue
             query = (
                 select(Case.state_entered_at)
-                .where(scope, Case.state == state)
+                .where(scope, Case.workflow_key == key, Case.state == state)
                 .order_by(Case.state_entered_at)
                 .offset((n - 1) // 2)
                 .limit(2 if n % 2 == 0 else 1)
             )
-            found[state] = list(self.session.scalars(query))
+            found[key, state] = list(self.session.scalars(query))
         return found

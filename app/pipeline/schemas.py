@@ -7,6 +7,8 @@ from app.core.schemas import Localised
 
 
 class StateCount(BaseModel):
+    # The workflow key the state belongs to: two workflows' states of one name are two rows.
+    workflow: str
     state: str
     label: Localised
     count: int
@@ -17,6 +19,7 @@ class StateCount(BaseModel):
 
 class PipelineCase(BaseModel):
     id: uuid.UUID
+    workflow: str = ""
     code: str | None
     applicant_name: str
     province: str
@@ -28,7 +31,15 @@ class PipelineCase(BaseModel):
     waiting_for: list[str] = []
 
 
+class WorkflowGroup(BaseModel):
+    key: str
+    title: Localised
+
+
 class PipelineOut(BaseModel):
+    # The workflows whose cases are in scope (the default one when there are none), in the
+    # order `states` lists their states.
+    workflows: list[WorkflowGroup] = []
     states: list[StateCount]
     # One page: overdue first, then by due date, then the cases without a running clock.
     cases: list[PipelineCase]

@@ -23,10 +23,10 @@ from app.deadlines.clock import overdue_days
 from app.engine.loader import WorkflowRegistry
 from app.engine.roles import Role
 from app.pipeline.repository import PageCursor, PipelineRepository, read_marker
-from app.pipeline.schemas import PipelineCase, PipelineOut, StateCount
+from app.pipeline.schemas import PipelineCase, PipelineOut, StateCount, WorkflowGroup
 
 # Bump when the body's shape changes, so that no old tag matches a new body.
-BODY_SHAPE = "4"
+BODY_SHAPE = "5"
 DEFAULT_PAGE = 50
 MAX_PAGE = 200
 
@@ -119,21 +119,24 @@ def build(
     repo = PipelineRepository(session)
     counts = repo.counts(actor, today, workflow, province)
     medians = repo.median_entries(
-        actor, workflow, province, {state: n for state, (n, _) in counts.items()}
+        actor, workflow, province, {ref: n for ref, (n, _) in counts.items()}
     )
-    labels: dict[str, Localised] = {}
-    for wf in ctx.workflows:
-        if workflow in (None, wf.key):
+    groups = _groups(ctx, workflow, {key for key, _ in counts})
+    labels: dict[tuple[str, str], Localised] = {}
+    for key in groups:
+        # The latest version's states first, then those only older versions have.
+        for wf in sorted((w for w in ctx.workflows if w.key == key), key=lambda w: -w.version):
             for name, spec in wf.definition.states.items():
-                labels.setdefault(name, Localised(vi=spec.label.vi, en=spec.label.en))
-    # A state no loaded workflow has (a case whose version is not loaded) is named as it is.
-    for name in sorted(counts.keys() - labels.keys()):
-        labels[name] = Localised(vi=name, en=name)
+                labels.setdefault((key, name), Localised(vi=spec.label.vi, en=spec.label.en))
+        # A state no loaded version has (a case whose version is not loaded) is named as it is.
+        for ref in sorted(r for r in counts if r[0] == key and r not in labels):
+            labels[ref] = Localised(vi=ref[1], en=ref[1])
     rows = repo.page(actor, workflow, province, decode_cursor(cursor), limit + 1)
     cases = [
         # Trusted, typed values straight from the database: skip validation.
         PipelineCase.model_construct(
             id=row.id,
+            workflow=row.workflow_key,
             code=row.code,
             applicant_name=row.applicant_name,
             province=row.province,
@@ -147,16 +150,39 @@ def build(
     ]
     states = [
         StateCount(
+            workflow=key,
             state=name,
             label=label,
-            count=counts.get(name, (0, 0))[0],
-            overdue=counts.get(name, (0, 0))[1],
-            median_days_in_state=_median_days(ctx, today, medians.get(name)),
+            count=counts.get((key, name), (0, 0))[0],
+            overdue=counts.get((key, name), (0, 0))[1],
+            median_days_in_state=_median_days(ctx, today, medians.get((key, name))),
         )
-        for name, label in labels.items()
+        for (key, name), label in labels.items()
     ]
     next_cursor = encode_cursor(rows[limit - 1]) if len(rows) > limit else None
-    return PipelineOut(states=states, cases=cases, next_cursor=next_cursor)
+    return PipelineOut(
+        workflows=[WorkflowGroup(key=key, title=title) for key, title in groups.items()],
+        states=states,
+        cases=cases,
+        next_cursor=next_cursor,
+    )
+
+
+def _groups(ctx: AppContext, workflow: str | None, in_use: set[str]) -> dict[str, Localised]:
+    """The workflows the board shows, each with its title: the one asked for, else those
+    whose cases are in scope (the default workflow first), else the default one."""
+    if workflow:
+        known = workflow in in_use or ctx.workflows.latest(workflow) is not None
+        keys = [workflow] if known else []
+    else:
+        default = ctx.default_workflow()
+        keys = sorted(in_use, key=lambda k: (k != default, k)) or ([default] if default else [])
+    titles: dict[str, Localised] = {}
+    for key in keys:
+        latest = ctx.workflows.latest(key)
+        title = latest.definition.title if latest else None
+        titles[key] = Localised(vi=title.vi, en=title.en) if title else Localised(vi=key, en=key)
+    return titles
 
 
 def _waiting_for(ctx: AppContext, key: str, version: int, state: str) -> list[str]:

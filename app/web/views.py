@@ -37,6 +37,11 @@ class Column:
     overdue: int
     median_days: float | None = None
     cards: list[Card] = field(default_factory=list)
+    workflow: str = ""
+    # The element id (the state, prefixed by its workflow when several are shown).
+    anchor: str = ""
+    # The workflow's title on the first column of its group, when several are shown.
+    group: str | None = None
 
 
 @dataclass
@@ -49,8 +54,14 @@ class Board:
     cursor: int
 
 
-def _terminal_states(ctx: AppContext) -> set[str]:
-    return {name for wf in ctx.workflows for name, s in wf.definition.states.items() if s.terminal}
+def _terminal_states(ctx: AppContext) -> set[tuple[str, str]]:
+    """(workflow key, state) of every terminal state: a name closes one workflow, not all."""
+    return {
+        (wf.key, name)
+        for wf in ctx.workflows
+        for name, s in wf.definition.states.items()
+        if s.terminal
+    }
 
 
 def board(session: Session, ctx: AppContext, actor: Actor, lang: Lang) -> Board:
@@ -60,16 +71,19 @@ def board(session: Session, ctx: AppContext, actor: Actor, lang: Lang) -> Board:
     today = ctx.today()
     data = pipeline.build(session, ctx, actor)
     terminal = _terminal_states(ctx)
-    columns = {
-        s.state: Column(
+    grouped = len(data.workflows) > 1
+    titles = {g.key: g.title.vi if lang == "vi" else g.title.en for g in data.workflows}
+    columns: dict[tuple[str, str], Column] = {}
+    for s in data.states:
+        columns[s.workflow, s.state] = Column(
             s.state,
             s.label.vi if lang == "vi" else s.label.en,
             s.count,
             s.overdue,
             s.median_days_in_state,
+            workflow=s.workflow,
+            anchor=f"{s.workflow}-{s.state}" if grouped else s.state,
         )
-        for s in data.states
-    }
     late: list[Card] = []
     for c in data.cases:
         card = Card(
@@ -77,14 +91,20 @@ def board(session: Session, ctx: AppContext, actor: Actor, lang: Lang) -> Board:
             (today - c.due_at).days if c.overdue and c.due_at else 0,
             [words.role(r) for r in c.waiting_for],
         )
-        columns[c.state].cards.append(card)
+        columns[c.workflow, c.state].cards.append(card)
         if c.overdue:
             late.append(card)
     late.sort(key=lambda card: -card.days_late)
-    open_columns = [col for name, col in columns.items() if name not in terminal]
+    open_columns = [col for ref, col in columns.items() if ref not in terminal]
+    closed = [col for ref, col in columns.items() if ref in terminal]
+    if grouped:
+        for shown in (open_columns, closed):
+            for before, col in zip([None, *shown], shown, strict=False):
+                if before is None or before.workflow != col.workflow:
+                    col.group = titles.get(col.workflow, col.workflow)
     return Board(
         columns=open_columns,
-        closed=[col for name, col in columns.items() if name in terminal],
+        closed=closed,
         late=late,
         total=len(data.cases),
         in_progress=sum(col.count for col in open_columns),

@@ -17,6 +17,7 @@ EventType = Literal[
     "case.transitioned",
     "case.overdue",
     "case.imported",
+    "case.workflow_migrated",
     "document.uploaded",
     "consultation.answered",
     "consultation.extended",

@@ -145,7 +145,8 @@ class TestSmallDefinitions:
         assert problems(data) == [
             (
                 "transitions[0] (ask).effects",
-                "'issue_supplement_notice' needs document type 'supplement_notice'",
+                "'issue_supplement_notice' needs document type 'supplement_notice' (or a "
+                "generated type with letter: supplement_notice)",
             )
         ]
 

@@ -177,7 +177,7 @@ class TestFilters:
         other = api.client.get(
             "/api/v1/pipeline", params={"workflow": "no-such"}, headers=api.headers("council")
         ).json()
-        assert other == {"states": [], "cases": [], "next_cursor": None}
+        assert other == {"workflows": [], "states": [], "cases": [], "next_cursor": None}
 
     def test_an_applicant_s_tag_ignores_other_applicants(self, api: Api) -> None:
         api.create_case()

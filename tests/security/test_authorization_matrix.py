@@ -278,6 +278,23 @@ MATRIX: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/webhooks/{subscription_id}/deliveries"): Rule(
         statuses(200), statuses(404), subscription("/deliveries"), per_role=True
     ),
+    # Workflow definitions are public to every signed-in role; the case counts of the list
+    # cover the cases the caller may see.
+    ("GET", "/api/v1/workflows"): Rule(statuses(200), statuses(200), fixed("/api/v1/workflows")),
+    ("GET", "/api/v1/workflows/{key}/versions/{version}"): Rule(
+        statuses(200),
+        statuses(200),
+        fixed("/api/v1/workflows/qtsc-chain-admission/versions/1"),
+    ),
+    # Only an operator migrates running cases; version 2 is not loaded here (409).
+    ("POST", "/api/v1/workflows/{key}/migrations"): Rule(
+        statuses(403, admin=409),
+        statuses(403, admin=409),
+        fixed(
+            "/api/v1/workflows/qtsc-chain-admission/migrations",
+            json={"from_version": 1, "to_version": 2, "dry_run": True},
+        ),
+    ),
     ("GET", "/api/v1/workflows/{key}/versions/{version}/diagram"): Rule(
         statuses(200),
         statuses(200),

@@ -50,8 +50,12 @@ def keys_of(value: Any) -> set[str]:
     return set()
 
 
+# A new case may name a loaded version of its workflow (the latest otherwise); an edit may not.
+CHOSEN_ON_CREATE = {"workflow_version"}
+
+
 class TestMassAssignment:
-    @pytest.mark.parametrize("field", list(SERVER_OWNED))
+    @pytest.mark.parametrize("field", sorted(SERVER_OWNED.keys() - CHOSEN_ON_CREATE))
     def test_a_new_case_cannot_set_a_server_owned_field(
         self, api: Api, ctx: AppContext, field: str
     ) -> None:
