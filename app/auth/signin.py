@@ -18,10 +18,15 @@ from sqlalchemy.orm import Session
 
 from app.auth.actor import Actor
 from app.auth.models import User, UserSession
-from app.auth.passwords import needs_rehash, verify_password
+from app.auth.passwords import check_strength, hash_password, needs_rehash, verify_password
 from app.auth.repository import SessionRepository, UserRepository
-from app.auth.users import hash_recovery_code
-from app.core.errors import PasswordChangeRequired, TooManyRequests, Unauthenticated
+from app.auth.users import change_password, hash_recovery_code
+from app.core.errors import (
+    InvalidInput,
+    PasswordChangeRequired,
+    TooManyRequests,
+    Unauthenticated,
+)
 from app.engine.roles import Role
 
 log = logging.getLogger("admission.security")
@@ -58,7 +63,9 @@ def csrf_token(clear: str) -> str:
 
 
 def csrf_matches(clear: str, given: str | None) -> bool:
-    return given is not None and hmac.compare_digest(csrf_token(clear), given.strip())
+    if not clear or not given:
+        return False
+    return hmac.compare_digest(csrf_token(clear), given.strip())
 
 
 def sign_in(
@@ -93,8 +100,6 @@ def sign_in(
     user.failed_signins = 0
     user.locked_until = None
     if user.password_hash and needs_rehash(user.password_hash):
-        from app.auth.passwords import hash_password
-
         user.password_hash = hash_password(password)
     sessions = SessionRepository(session)
     if replacing:
@@ -196,3 +201,18 @@ def authenticate_session(
         session_id=grant.id,
         session_last_seen_at=grant.last_seen_at,
     )
+
+
+def change_own_password(session: Session, user_id: int, current: str, new: str, again: str) -> None:
+    """The person replaces their password; InvalidInput names what is wrong."""
+    user = UserRepository(session).by_id(user_id)
+    if user is None:
+        raise Unauthenticated("signed out; sign in again")
+    if not verify_password(user.password_hash, current):
+        raise InvalidInput("the current password is wrong", {"password": "wrong current"})
+    if new != again:
+        raise InvalidInput("the two new passwords differ", {"password": "mismatch"})
+    if new == current:
+        raise InvalidInput("the new password is the old one", {"password": "same as old"})
+    check_strength(new)
+    change_password(session, user, new)

@@ -2,9 +2,11 @@
 
 from fastapi.testclient import TestClient
 
+from app.auth.repository import UserRepository
 from app.auth.users import create_user
 from app.context import AppContext
 from app.core.db import unit_of_work
+from tests.factories import CHAIN, Api
 
 PASSWORD = "mật khẩu thật dài 2026"
 
@@ -39,8 +41,21 @@ def sign_in(
 
 
 def csrf_of(client: TestClient) -> str:
-    page = client.get("/work")
+    page = client.get("/")
     assert page.status_code == 200, page.text
     marker = 'name="csrf-token" content="'
     start = page.text.index(marker) + len(marker)
     return page.text[start : page.text.index('"', start)]
+
+
+def sign_in_as(api: Api, who: str = "council") -> str:
+    """Sign the test client in as a person of `who`'s organisation and role (made on first
+    use); the page's CSRF token."""
+    ctx: AppContext = api.client.app.state.context  # type: ignore[attr-defined]
+    slug, _, role = CHAIN[who]
+    email = f"{who}@{slug}.example"
+    with unit_of_work(ctx.engine, write=False) as session:
+        exists = UserRepository(session).by_email(email) is not None
+    if not exists:
+        make_user(ctx, org=slug, role=role, email=email, name=f"{who.title()} Official")
+    return sign_in(api.client, email)

@@ -179,9 +179,16 @@ MATRIX: dict[tuple[str, str], Rule] = {
         statuses(200, **{"applicant": 404, "consulted": 404}),
         lambda w, c: (f"/fragments/cases/{c}", {}),
     ),
-    # Signing in with a token that is not valid is refused whoever asks.
-    ("POST", "/signin"): form("/signin", 401, token="qa_not-a-token"),
+    # Signing in with a wrong password is refused whoever asks (a bearer token is no
+    # credential for it).
+    ("POST", "/signin"): form(
+        "/signin", 401, email="nobody@nowhere.example", password="not a real password"
+    ),
+    # Without a session cookie there is nothing to end (and nothing a forged form could end).
     ("POST", "/signout"): form("/signout", 303),
+    # The password page is a person's, signed in with the cookie: a bearer token is no one's.
+    ("GET", "/password"): Rule(statuses(303), statuses(303), fixed("/password"), anonymous=303),
+    ("POST", "/password"): form("/password", 403, current="x" * 12, new="y" * 12, again="y" * 12),
     ("POST", "/lang"): form("/lang", 303, lang="en", next="/"),
     ("GET", "/api/v1/cases"): Rule(
         statuses(200), statuses(200), fixed("/api/v1/cases"), listed_cases=items
