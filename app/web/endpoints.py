@@ -36,7 +36,7 @@ templates.env.globals.update(local_date=views.local_date)
 router = APIRouter(include_in_schema=False)
 log = logging.getLogger("admission.security")
 # Where a person lands after signing in.
-HOME = "/"
+HOME = "/work"
 
 # Only this origin's scripts, styles and connections; no framing, no plugins, no inline code.
 CSP = (
@@ -110,6 +110,16 @@ def board_page(request: Request, session: DbSession, ctx: Context) -> Response:
         return actor
     board = views.board(session, ctx, actor, _lang(request))
     return _page(request, "board.html", {"actor": actor, "board": board})
+
+
+@router.get("/work", response_class=HTMLResponse)
+def work_page(request: Request, session: DbSession, ctx: Context) -> Response:
+    """The cases waiting for the signed-in person's organisation and role."""
+    actor = _page_actor(request)
+    if isinstance(actor, Response):
+        return actor
+    rows = views.work_page(session, ctx, actor, _lang(request))
+    return _page(request, "work.html", {"actor": actor, "rows": rows})
 
 
 @router.get("/fragments/board", response_class=HTMLResponse)

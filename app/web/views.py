@@ -8,7 +8,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from app import access
+from app.admission import work
 from app.auth.actor import Actor
+from app.cases.schemas import Missing, WorkItem
 from app.cases.views import summary
 from app.context import AppContext
 from app.documents.models import Document
@@ -177,3 +179,48 @@ def local_time(ctx: AppContext, value: datetime) -> str:
 
 def local_date(value: date | None) -> str:
     return value.strftime("%d/%m/%Y") if value else "—"
+
+
+@dataclass
+class WorkRow:
+    item: WorkItem
+    state_label: str
+    # (action label, what it still lacks, in words)
+    actions: list[tuple[str, list[str]]]
+
+
+def missing_words(workflow: Workflow | None, missing: list[Missing], words: Words) -> list[str]:
+    """What an action lacks, in the page's language: documents by their checklist label."""
+    out = []
+    for m in missing:
+        if m.kind == "document" and workflow and m.name in workflow.definition.document_types:
+            label = workflow.definition.document_types[m.name].label
+            out.append(label.vi if words.lang == "vi" else label.en)
+        elif m.kind == "field":
+            out.append(words.get(m.name))
+        else:
+            out.append(m.message or m.name)
+    return out
+
+
+def work_page(session: Session, ctx: AppContext, actor: Actor, lang: Lang) -> list[WorkRow]:
+    words = Words(lang)
+    out = work.queue(session, ctx, actor, cursor=None, limit=work_limit(ctx))
+    rows = []
+    for item in out.items:
+        case_workflow = ctx.workflows.find(item.workflow.key, item.workflow.version)
+        rows.append(
+            WorkRow(
+                item=item,
+                state_label=item.state_label.vi if lang == "vi" else item.state_label.en,
+                actions=[
+                    (words.action(a.action), missing_words(case_workflow, a.missing, words))
+                    for a in item.actions
+                ],
+            )
+        )
+    return rows
+
+
+def work_limit(ctx: AppContext) -> int:
+    return ctx.settings.page_size_max
