@@ -4,7 +4,8 @@ CREATE = "create"
 EDIT = "edit"
 UPLOAD_DOCUMENT = "upload_document"
 ANSWER_CONSULTATION = "answer_consultation"
+REVIEW_DOCUMENT = "review_document"
 
 # Entries that record what the case holds (a document, an answer) rather than a step of its
 # workflow: they leave the state as it was and say nothing of who holds the dossier.
-RECORDS = frozenset({UPLOAD_DOCUMENT, ANSWER_CONSULTATION})
+RECORDS = frozenset({UPLOAD_DOCUMENT, ANSWER_CONSULTATION, REVIEW_DOCUMENT})

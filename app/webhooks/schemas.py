@@ -18,6 +18,7 @@ EventType = Literal[
     "case.overdue",
     "case.imported",
     "document.uploaded",
+    "document.reviewed",
     "consultation.answered",
     "consultation.extended",
 ]

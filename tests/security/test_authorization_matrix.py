@@ -101,6 +101,12 @@ def extend(world: World, case_id: str) -> tuple[str, dict[str, Any]]:
     }
 
 
+def review(world: World, case_id: str) -> tuple[str, dict[str, Any]]:
+    doc = world.own_document if case_id == world.own_case else world.foreign_document
+    suffix = f"/documents/{doc}/review"
+    return with_if_match(suffix, {"reason": "Không đọc được"})(world, case_id)
+
+
 def letter_verify(world: World, case_id: str) -> tuple[str, dict[str, Any]]:
     return f"/api/v1/cases/{case_id}/letters/{world.own_letter}/verify", {}
 
@@ -231,6 +237,13 @@ MATRIX: dict[tuple[str, str], Rule] = {
     ),
     ("GET", "/api/v1/cases/{case_id}/documents/{doc_id}/content"): Rule(
         statuses(200, viewer=403), statuses(200, viewer=403, **SCOPED), document_content
+    ),
+    ("POST", "/api/v1/cases/{case_id}/documents/{doc_id}/review"): Rule(
+        # The Council and the Ministry review, each only in the states where it acts: A is in
+        # consultation and B a draft (409); the other roles never review (403).
+        statuses(403, council=409, ministry=409),
+        statuses(403, council=409, ministry=409, **SCOPED),
+        review,
     ),
     ("GET", "/api/v1/cases/{case_id}/consultations"): Rule(
         statuses(200), statuses(200, **SCOPED), case_path("/consultations")
