@@ -220,3 +220,11 @@ class SessionRepository:
             .where(UserSession.id == session_id, UserSession.last_seen_at < unless_since)
             .values(last_seen_at=at)
         )
+
+
+def organisations_of_kind(session: Session, kind: str) -> list[Organisation]:
+    return list(
+        session.scalars(
+            select(Organisation).where(Organisation.kind == kind).order_by(Organisation.slug)
+        )
+    )

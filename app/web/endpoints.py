@@ -25,7 +25,7 @@ from app.core.errors import (
     Unauthenticated,
     WorkflowUnavailable,
 )
-from app.web import views
+from app.web import forms, views
 from app.web.i18n import LANGS, Lang, Words
 from app.web.session import COOKIE, LANG_COOKIE
 
@@ -144,7 +144,10 @@ def case_page(case_id: uuid.UUID, request: Request, session: DbSession, ctx: Con
     except WorkflowUnavailable as exc:
         context = {"actor": actor, "workflow": exc.details["workflow"]}
         return _page(request, "workflow_unavailable.html", context, status=503)
-    return _page(request, "case.html", {"actor": actor, "page": page, "fmt": _formatter(ctx)})
+    words = Words(_lang(request))
+    panel = forms.panel(session, ctx, actor, page.record, page.docs, words)
+    context = {"actor": actor, "page": page, "panel": panel, "fmt": _formatter(ctx)}
+    return _page(request, "case.html", context)
 
 
 @router.get("/fragments/cases/{case_id}", response_class=HTMLResponse)

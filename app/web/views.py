@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from app import access
 from app.admission import work
 from app.auth.actor import Actor
-from app.cases.schemas import Missing, WorkItem
+from app.cases.schemas import WorkItem
 from app.cases.views import summary
 from app.context import AppContext
 from app.documents.models import Document
@@ -21,6 +21,7 @@ from app.events.repository import EventRepository
 from app.history import service as history
 from app.pipeline import service as pipeline
 from app.pipeline.schemas import PipelineCase
+from app.web.forms import missing_words
 from app.web.i18n import Lang, Words
 
 
@@ -120,6 +121,8 @@ class CasePage:
     documents: list[DocumentRow]
     diagram: str
     cursor: int
+    record: access.CaseRecord
+    docs: list[tuple[Document, str]]
 
 
 def _checklist(
@@ -155,6 +158,9 @@ def case_page(
     record = access.load(session, ctx, actor, case_id)
     words = Words(lang)
     state = record.workflow.definition.states[record.case.state]
+    docs = DocumentRepository(session).for_case(
+        case_id, access.visible_documents(actor, ctx.workflows)
+    )
     return CasePage(
         summary=summary(record, ctx.today()),
         workflow=record.workflow,
@@ -162,14 +168,14 @@ def case_page(
         timeline=history.for_reader(session, actor, record.workflow, case_id),
         documents=_checklist(
             record.workflow,
-            DocumentRepository(session).for_case(
-                case_id, access.visible_documents(actor, ctx.workflows)
-            ),
+            docs,
             words,
             access.readable_types(actor, record.workflow),
         ),
         diagram=render_svg(record.workflow.definition, lang, current=record.case.state),
         cursor=cursor,
+        record=record,
+        docs=docs,
     )
 
 
@@ -187,20 +193,6 @@ class WorkRow:
     state_label: str
     # (action label, what it still lacks, in words)
     actions: list[tuple[str, list[str]]]
-
-
-def missing_words(workflow: Workflow | None, missing: list[Missing], words: Words) -> list[str]:
-    """What an action lacks, in the page's language: documents by their checklist label."""
-    out = []
-    for m in missing:
-        if m.kind == "document" and workflow and m.name in workflow.definition.document_types:
-            label = workflow.definition.document_types[m.name].label
-            out.append(label.vi if words.lang == "vi" else label.en)
-        elif m.kind == "field":
-            out.append(words.get(m.name))
-        else:
-            out.append(m.message or m.name)
-    return out
 
 
 def work_page(session: Session, ctx: AppContext, actor: Actor, lang: Lang) -> list[WorkRow]:
