@@ -15,6 +15,7 @@ from app.api.deps import Context, DbSession
 from app.api.security import FailureLimiter, client_address
 from app.auth import signin
 from app.auth.actor import Actor
+from app.cases.schemas import UnitKind
 from app.core.errors import (
     CsrfRefused,
     Forbidden,
@@ -119,7 +120,8 @@ def work_page(request: Request, session: DbSession, ctx: Context) -> Response:
     if isinstance(actor, Response):
         return actor
     rows = views.work_page(session, ctx, actor, _lang(request))
-    return _page(request, "work.html", {"actor": actor, "rows": rows})
+    kinds = [kind.value for kind in UnitKind]
+    return _page(request, "work.html", {"actor": actor, "rows": rows, "unit_kinds": kinds})
 
 
 @router.get("/fragments/board", response_class=HTMLResponse)

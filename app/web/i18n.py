@@ -141,6 +141,16 @@ WORDS: dict[str, tuple[str, str]] = {
     "rejection_reason": ("Lý do không chấp nhận", "Why it is not acceptable"),
     "letters": ("Văn bản đã phát hành", "Letters issued"),
     "download": ("Tải về", "Download"),
+    "new_case": ("Tạo hồ sơ mới", "New dossier"),
+    "applicant_name": ("Tên đơn vị đề nghị kết nạp", "Name of the unit applying"),
+    "unit_kind": ("Loại hình", "Kind of unit"),
+    "area_m2": ("Diện tích (m²)", "Area (m²)"),
+    "address": ("Địa chỉ", "Address"),
+    "investor": ("Nhà đầu tư", "Investor"),
+    "kind_software_park": ("Công viên phần mềm", "Software park"),
+    "kind_concentrated_it_zone": ("Khu CNTT tập trung", "Concentrated IT zone"),
+    "kind_ict_centre": ("Trung tâm CNTT-TT", "ICT centre"),
+    "kind_digital_technology_zone": ("Khu công nghệ số", "Digital technology zone"),
 }
 
 ROLES: dict[str, tuple[str, str]] = {

@@ -157,3 +157,37 @@
     message.hidden = false;
   }
 })();
+
+// A new dossier, from the work page of an applicant province: then straight to its page.
+(function () {
+  "use strict";
+  var form = document.getElementById("new-case");
+  if (!form) { return; }
+  var csrfMeta = document.querySelector('meta[name="csrf-token"]');
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    var body = {};
+    form.querySelectorAll("input, select").forEach(function (el) {
+      var value = el.value.trim();
+      if (value === "") { return; }
+      body[el.name] = el.type === "number" ? Number(value) : value;
+    });
+    fetch("/api/v1/cases", {
+      method: "POST",
+      credentials: "same-origin",
+      headers: {
+        "Content-Type": "application/json",
+        "X-CSRF-Token": csrfMeta ? csrfMeta.getAttribute("content") : "",
+        "Accept-Language": document.documentElement.getAttribute("lang") || "vi"
+      },
+      body: JSON.stringify(body)
+    }).then(function (response) {
+      return response.json().then(function (json) { return { ok: response.ok, json: json }; });
+    }).then(function (answer) {
+      if (answer.ok) { window.location.assign("/cases/" + answer.json.id); return; }
+      var out = form.querySelector(".result");
+      out.textContent = answer.json.error ? answer.json.error.message : "Error";
+      out.className = "result bad";
+    });
+  });
+})();
