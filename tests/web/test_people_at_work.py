@@ -94,6 +94,7 @@ class Person:
         playwright_sync.expect(self.page.locator("#panel-message")).to_have_text("Đã thực hiện.")
 
     def act(self, action: str, **fields: Any) -> None:
+        self.unfold(action)
         form = self.page.locator(f'form.action[data-action="{action}"]')
         for name, value in fields.items():
             if isinstance(value, list):
@@ -104,6 +105,11 @@ class Person:
         with self.page.expect_navigation():
             form.locator("button[type=submit]").click()
         playwright_sync.expect(self.page.locator("#panel-message")).to_have_text("Đã thực hiện.")
+
+    def unfold(self, action: str) -> None:
+        details = self.page.locator(f'details[data-action="{action}"]')
+        if details.get_attribute("open") is None:
+            details.locator("summary").click()
 
     def answer(self, verdict: str, comment: str) -> None:
         form = self.page.locator("form#answer")
@@ -273,9 +279,15 @@ class TestRefusals:
             council.page.goto(f"{url}/cases/{case['id']}")
             # Someone else acts meanwhile (here through the API).
             api.advance(case["id"], "request_supplement", "council", reason="Thiếu bản đồ")
+            council.unfold("decline")
             form = council.page.locator('form.action[data-action="decline"]')
             form.locator('[name="reason"]').fill("Không đủ điều kiện")
             form.locator("button[type=submit]").click()
+            # Refused (412), whether or not the live feed had already said so.
+            expect(form.locator(".result")).to_have_text(
+                "Hồ sơ này đã thay đổi kể từ khi bạn mở trang. Vui lòng tải lại trang rồi thử lại."
+            )
+            expect(form.locator("button[type=submit]")).to_be_disabled()
             expect(council.page.locator("#stale")).to_be_visible()
             expect(council.page.locator("#stale")).to_contain_text("Hồ sơ này đã thay đổi")
             shot(council.page, ctx, "people-10-stale-page")

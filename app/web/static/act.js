@@ -14,10 +14,10 @@
 
   function version() { return panel.getAttribute("data-version"); }
 
-  function stale() {
+  function stale(refused) {
     document.getElementById("stale").hidden = false;
     panel.classList.add("is-stale");
-    panel.querySelectorAll("button").forEach(function (b) { b.disabled = true; });
+    if (refused) { panel.querySelectorAll("button").forEach(function (b) { b.disabled = true; }); }
   }
 
   function say(form, text, ok) {
@@ -63,7 +63,7 @@
         window.location.reload();
       } else {
         mine = false;
-        if (answer.status === 412) { stale(); say(form, panel.getAttribute("data-stale"), false); }
+        if (answer.status === 412) { stale(true); say(form, panel.getAttribute("data-stale"), false); }
         else { say(form, problem(answer.body), false); }
       }
       return answer;
@@ -146,7 +146,7 @@
   // The live region shows the case as it now is: if someone else moved it on, say so.
   document.addEventListener("live:updated", function () {
     var shown = document.querySelector("[data-case-version]");
-    if (!mine && shown && shown.getAttribute("data-case-version") !== version()) { stale(); }
+    if (!mine && shown && shown.getAttribute("data-case-version") !== version()) { stale(false); }
   });
 
   var done = sessionStorage.getItem(DONE);
