@@ -4,11 +4,14 @@ from sqlalchemy.orm import Session
 
 from app.access import CaseRecord
 from app.admission import lifecycle
+from app.admission.labels import labelled_actions
 from app.auth.actor import Actor
 from app.cases.schemas import CaseOut
 from app.cases.views import clock_of, summary
 from app.context import AppContext
 from app.core.cache import BodyCache
+from app.core.i18n import DEFAULT as DEFAULT_LANG
+from app.core.i18n import Lang
 
 
 def detail(
@@ -17,8 +20,10 @@ def detail(
     actor: Actor,
     record: CaseRecord,
     present: set[str] | None = None,
+    lang: Lang = DEFAULT_LANG,
 ) -> CaseOut:
-    """The case read; `present` saves reading the documents on file when the caller has them."""
+    """The case read; `present` saves reading the documents on file when the caller has them.
+    What the actions lack is labelled in `lang`."""
     case = record.case
     return CaseOut(
         **summary(record, ctx.today(), ctx.calendar).model_dump(),
@@ -28,14 +33,24 @@ def detail(
         received_at=case.received_at,
         state_entered_at=case.state_entered_at,
         clock=clock_of(record, ctx.calendar),
-        allowed_actions=lifecycle.allowed_actions(session, ctx, actor, record, present),
+        allowed_actions=labelled_actions(
+            lifecycle.allowed_actions(session, ctx, actor, record, present),
+            lang,
+            ctx.workflows,
+            record.workflow,
+        ),
     )
 
 
 def detail_json(
-    session: Session, ctx: AppContext, actor: Actor, record: CaseRecord, kept: BodyCache
+    session: Session,
+    ctx: AppContext,
+    actor: Actor,
+    record: CaseRecord,
+    kept: BodyCache,
+    lang: Lang = DEFAULT_LANG,
 ) -> bytes:
-    """The case read as JSON, kept by case, version, reader and day.
+    """The case read as JSON, kept by case, version, reader, day and language.
 
     Everything the read shows is the case's own rows at one version (every change of what it
     shows moves the version: transitions, edits, uploads, answers, extensions), the reader's
@@ -43,9 +58,12 @@ def detail_json(
     under those is exactly the one that would be built now, in any process.
     """
     case = record.case
-    key = f"{case.id}:{case.version}:{actor.org_id}:{actor.role.value}:{ctx.today().isoformat()}"
+    key = (
+        f"{case.id}:{case.version}:{actor.org_id}:{actor.role.value}:{ctx.today().isoformat()}"
+        f":{lang}"
+    )
     body = kept.get(key)
     if body is None:
-        body = detail(session, ctx, actor, record).model_dump_json().encode()
+        body = detail(session, ctx, actor, record, lang=lang).model_dump_json().encode()
         kept.put(key, body)
     return body

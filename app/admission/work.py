@@ -8,6 +8,7 @@ item says what the caller may do and what each action still lacks.
 from sqlalchemy.orm import Session
 
 from app import access
+from app.admission.labels import labelled_actions
 from app.admission.lifecycle import allowed_actions
 from app.auth.actor import Actor
 from app.cases.repository import waiting_page
@@ -15,6 +16,8 @@ from app.cases.schemas import AllowedAction, Missing, WorkflowRef, WorkItem, Wor
 from app.cases.views import is_overdue
 from app.consultations.repository import ConsultationRepository
 from app.context import AppContext
+from app.core.i18n import DEFAULT as DEFAULT_LANG
+from app.core.i18n import Lang
 from app.core.schemas import Localised
 from app.deadlines.clock import overdue_days
 from app.documents.repository import DocumentRepository
@@ -34,7 +37,13 @@ def waiting_states(ctx: AppContext, role: Role) -> list[tuple[str, int, str]]:
 
 
 def queue(
-    session: Session, ctx: AppContext, actor: Actor, *, cursor: str | None, limit: int
+    session: Session,
+    ctx: AppContext,
+    actor: Actor,
+    *,
+    cursor: str | None,
+    limit: int,
+    lang: Lang = DEFAULT_LANG,
 ) -> WorkOut:
     after = decode_cursor(cursor)
     rows = waiting_page(
@@ -66,7 +75,9 @@ def queue(
                 overdue=is_overdue(case.due_at, today),
                 overdue_days=overdue_days(case.due_at, today),
                 waiting_for=[r.value for r in state.acting_roles],
-                actions=_actions(session, ctx, actor, record),
+                actions=labelled_actions(
+                    _actions(session, ctx, actor, record), lang, ctx.workflows, workflow
+                ),
             )
         )
     next_cursor = encode_cursor(rows[limit - 1][0]) if len(rows) > limit else None

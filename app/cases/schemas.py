@@ -174,6 +174,11 @@ class Missing(BaseModel):
     kind: Literal["document", "field", "consultation", "extension"]
     name: str
     message: str | None = None
+    label: str | None = Field(
+        default=None,
+        description="The document type's label, or the field's name, in the language of "
+        "`Accept-Language` (Vietnamese by default).",
+    )
 
 
 class AllowedAction(BaseModel):
