@@ -91,8 +91,9 @@ def token() -> None:
 
 
 @token.command("create")
-@click.option("--org", "org_slug", required=True)
-@click.option("--role", required=True)
+@click.option("--org", "org_slug", default=None, help="An organisation's token (integrations).")
+@click.option("--role", default=None, help="The role of an organisation's token.")
+@click.option("--user", "user_email", default=None, help="A personal token acting as this person.")
 @click.option("--label", default=None)
 @click.option(
     "--expires-in-days",
@@ -100,21 +101,42 @@ def token() -> None:
     default=None,
     help="The token stops working after this many days (default: never).",
 )
-def token_create(org_slug: str, role: str, label: str | None, expires_in_days: int | None) -> None:
-    """Issue a token; it is printed once, as the last line, and only its hash is kept."""
+def token_create(
+    org_slug: str | None,
+    role: str | None,
+    user_email: str | None,
+    label: str | None,
+    expires_in_days: int | None,
+) -> None:
+    """Issue a token; it is printed once, as the last line, and only its hash is kept.
+
+    Either --org and --role (a system's token) or --user (a person's own token)."""
     from datetime import timedelta
 
     from app.auth.service import issue_token
+    from app.auth.users import issue_personal_token
     from app.core.models import utcnow
 
+    personal = user_email is not None and org_slug is None and role is None
+    system = user_email is None and org_slug is not None and role is not None
+    if not (personal or system):
+        _fail("give either --user E, or both --org SLUG and --role ROLE")
     ctx = build_context(get_settings())
     expires_at = utcnow() + timedelta(days=expires_in_days) if expires_in_days else None
     try:
         with unit_of_work(ctx.engine) as session:
-            issued, clear = issue_token(
-                session, org_slug=org_slug, role=role, label=label, expires_at=expires_at
-            )
-            click.echo(f"token {issued.prefix}… for {org_slug} as {role}")
+            if user_email is not None:
+                issued, clear = issue_personal_token(
+                    session, email=user_email, label=label, expires_at=expires_at
+                )
+                click.echo(f"token {issued.prefix}… for {user_email} ({issued.role})")
+            else:
+                assert org_slug is not None
+                assert role is not None
+                issued, clear = issue_token(
+                    session, org_slug=org_slug, role=role, label=label, expires_at=expires_at
+                )
+                click.echo(f"token {issued.prefix}… for {org_slug} as {role}")
     except AdmissionError as exc:
         _fail(f"{exc.message} {exc.details or ''}".strip())
     click.echo(clear)
@@ -132,11 +154,14 @@ def token_list(org_slug: str) -> None:
         with unit_of_work(ctx.engine, write=False) as session:
             for t in list_tokens(session, org_slug):
                 status = "revoked" if t.revoked_at else "active"
+                owner = f"  user #{t.user_id}" if t.user_id is not None else ""
                 if not t.revoked_at and t.expires_at and t.expires_at <= utcnow():
                     status = "expired"
                 used = t.last_used_at.isoformat() if t.last_used_at else "never"
                 created = f"{t.created_at:%Y-%m-%d}"
-                click.echo(f"{t.prefix}  {t.role:<11} {status:<8} created {created}  used {used}")
+                click.echo(
+                    f"{t.prefix}  {t.role:<11} {status:<8} created {created}  used {used}{owner}"
+                )
     except AdmissionError as exc:
         _fail(exc.message)
 
@@ -156,17 +181,141 @@ def token_revoke(prefix: str) -> None:
         _fail(exc.message)
 
 
-@main.command()
-@click.option("--demo", is_flag=True, required=True, help="Load the demo Chain.")
-def seed(demo: bool) -> None:
-    """Load the demo data: the Chain's members and applicants, with one token per organisation."""
-    from app.demo.seed import seed_demo
+@main.group()
+def user() -> None:
+    """People: accounts of one organisation in one role."""
+
+
+@user.command("create")
+@click.option("--org", "org_slug", required=True)
+@click.option("--role", required=True)
+@click.option("--email", required=True)
+@click.option("--name", required=True, help="The display name the history and letters show.")
+@click.option(
+    "--password-stdin",
+    is_flag=True,
+    help="Read the password from standard input; otherwise a one-time password is printed.",
+)
+def user_create(org_slug: str, role: str, email: str, name: str, password_stdin: bool) -> None:
+    """Create a person; without --password-stdin, prints a one-time password to change."""
+    from app.auth.users import create_user
+
+    password = sys.stdin.readline().rstrip("\r\n") if password_stdin else None
+    ctx = build_context(get_settings())
+    try:
+        with unit_of_work(ctx.engine) as session:
+            made = create_user(
+                session, org_slug=org_slug, role=role, email=email, name=name, password=password
+            )
+            click.echo(f"user {made.user.email} ({org_slug}, {made.user.role}) created")
+    except AdmissionError as exc:
+        _fail(f"{exc.message} {exc.details or ''}".strip())
+    if made.one_time_password is not None:
+        click.echo("one-time password (to be changed at first sign-in):")
+        click.echo(made.one_time_password)
+
+
+@user.command("list")
+@click.option("--org", "org_slug", required=True)
+def user_list(org_slug: str) -> None:
+    """List an organisation's people."""
+    from app.auth.users import list_users
 
     ctx = build_context(get_settings())
     try:
-        tokens = seed_demo(ctx)
+        with unit_of_work(ctx.engine, write=False) as session:
+            for u in list_users(session, org_slug):
+                status = "disabled" if u.disabled_at else "active"
+                extra = " must-change-password" if u.must_change_password else ""
+                extra += " totp" if u.totp_secret else ""
+                click.echo(f"{u.email:<36} {u.role:<11} {status:<8} {u.display_name}{extra}")
     except AdmissionError as exc:
         _fail(exc.message)
+
+
+@user.command("disable")
+@click.argument("email")
+def user_disable(email: str) -> None:
+    """Disable a person: their sessions and tokens stop working at their next request."""
+    from app.auth.users import disable_user
+
+    ctx = build_context(get_settings())
+    try:
+        with unit_of_work(ctx.engine) as session:
+            done = disable_user(session, email)
+            click.echo(f"user {done.email} disabled")
+    except AdmissionError as exc:
+        _fail(exc.message)
+
+
+@user.command("enable")
+@click.argument("email")
+def user_enable(email: str) -> None:
+    """Enable a disabled person again (their ended sessions stay ended)."""
+    from app.auth.users import enable_user
+
+    ctx = build_context(get_settings())
+    try:
+        with unit_of_work(ctx.engine) as session:
+            done = enable_user(session, email)
+            click.echo(f"user {done.email} enabled")
+    except AdmissionError as exc:
+        _fail(exc.message)
+
+
+@user.command("reset-password")
+@click.argument("email")
+def user_reset_password(email: str) -> None:
+    """Print a new one-time password (to change at the next sign-in); open sessions end."""
+    from app.auth.users import reset_password
+
+    ctx = build_context(get_settings())
+    try:
+        with unit_of_work(ctx.engine) as session:
+            done, clear = reset_password(session, email)
+            click.echo(f"password of {done.email} reset; one-time password:")
+    except AdmissionError as exc:
+        _fail(exc.message)
+    click.echo(clear)
+
+
+@user.command("enable-totp")
+@click.argument("email")
+def user_enable_totp(email: str) -> None:
+    """Give a person a TOTP second factor; prints its secret, URI and recovery codes once."""
+    from app.auth.users import enable_totp
+
+    ctx = build_context(get_settings())
+    try:
+        with unit_of_work(ctx.engine) as session:
+            factor = enable_totp(session, email)
+    except AdmissionError as exc:
+        _fail(exc.message)
+    click.echo(f"secret: {factor.secret}")
+    click.echo(f"uri: {factor.uri}")
+    click.echo("recovery codes (each works once):")
+    for code in factor.recovery_codes:
+        click.echo(f"  {code}")
+
+
+@main.command()
+@click.option("--demo", is_flag=True, required=True, help="Load the demo Chain.")
+def seed(demo: bool) -> None:
+    """Load the demo data: the Chain's members and applicants, a few named officials per
+    organisation (with one-time passwords) and one token per organisation."""
+    from app.demo.seed import seed_demo
+
+    ctx = build_context(get_settings())
+    people: list[Any] = []
+    try:
+        tokens = seed_demo(ctx, people)
+    except AdmissionError as exc:
+        _fail(exc.message)
+    click.echo("demo officials: sign in at /signin (one-time passwords, shown once):")
+    for person, password in people:
+        click.echo(
+            f"  {person.org:<15} {person.role:<11} {person.email:<30} {password}  {person.name}"
+        )
     click.echo("demo tokens (shown once):")
     for slug, role, clear in tokens:
         click.echo(f"  {slug:<15} {role:<11} {clear}")

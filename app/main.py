@@ -23,6 +23,7 @@ from app.api.routes.letters import router as letters_router
 from app.api.routes.pipeline import router as pipeline_router
 from app.api.routes.portal import router as portal_router
 from app.api.routes.webhooks import router as webhooks_router
+from app.api.routes.work import router as work_router
 from app.api.routes.workflows import router as workflows_router
 from app.api.security import FailureLimiter
 from app.api.shortcuts import ReadShortcuts
@@ -97,6 +98,7 @@ def create_app(settings: Settings | None = None, context: AppContext | None = No
         letters_router,
         portal_router,
         webhooks_router,
+        work_router,
     ):
         app.include_router(router)
 

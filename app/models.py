@@ -1,6 +1,6 @@
 """Imports every table so that `Base.metadata` is complete (for Alembic and tests)."""
 
-from app.auth.models import ApiToken, Organisation
+from app.auth.models import ApiToken, Organisation, RecoveryCode, User, UserSession
 from app.cases.models import Case, DossierCodeSequence, PublishedWorkflow
 from app.consultations.models import Consultation
 from app.core.models import Base
@@ -21,6 +21,9 @@ __all__ = [
     "Event",
     "IdempotencyKey",
     "Organisation",
+    "RecoveryCode",
+    "User",
+    "UserSession",
     "OutboxCursor",
     "PublishedWorkflow",
     "WebhookDelivery",

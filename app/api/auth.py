@@ -6,9 +6,15 @@ token up at most once per request and keeps the outcome — the actor, or the re
 request's scope. A read request looks the token up in its own read transaction; a write request
 in a short read of its own, so that an upload streaming in holds no lock. Recording a token's
 use is a short write of its own that never makes a request wait on another writer.
+
+A request without an `Authorization` header may carry a person's session cookie instead (the
+dashboard). Such a request may change something only with the page's CSRF token in the
+`X-CSRF-Token` header: a cross-site form can send the cookie (were SameSite not honoured)
+but never the header. Bearer requests are unchanged: no cookie is read for them.
 """
 
 import asyncio
+from datetime import timedelta
 
 from starlette.requests import HTTPConnection
 
@@ -16,15 +22,33 @@ from app.api.security import FailureLimiter, client_address
 from app.api.transaction import TRANSACTION, RequestTransaction
 from app.auth.actor import Actor
 from app.auth.service import authenticate, record_use, use_is_stale
+from app.auth.signin import COOKIE, SessionPolicy, authenticate_session, csrf_matches
 from app.context import AppContext
 from app.core.db import unit_of_work
-from app.core.errors import AdmissionError, TooManyRequests, Unauthenticated
+from app.core.errors import AdmissionError, CsrfRefused, TooManyRequests, Unauthenticated
 from app.core.threads import for_reading, in_worker_thread
 
 # Keys, in an ASGI scope's "state", of the outcome of authenticating the request.
 ACTOR = "actor"
 REFUSAL = "auth_refusal"
 UNRECORDED_USE = "unrecorded_token_use"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+CSRF_HEADER = "x-csrf-token"
+
+
+def session_policy(ctx: AppContext) -> SessionPolicy:
+    s = ctx.settings
+    return SessionPolicy(
+        idle=timedelta(minutes=s.session_idle_minutes),
+        absolute=timedelta(hours=s.session_absolute_hours),
+        account_limit=s.signin_account_limit,
+        lock=timedelta(minutes=s.signin_lock_minutes),
+    )
+
+
+def session_cookie(connection: HTTPConnection) -> str | None:
+    value = connection.cookies.get(COOKIE)
+    return value or None
 
 
 def _resolve(connection: HTTPConnection) -> Actor:
@@ -34,8 +58,13 @@ def _resolve(connection: HTTPConnection) -> Actor:
         return actor
     if REFUSAL in state:
         raise state[REFUSAL]
-    scheme, _, token = connection.headers.get("authorization", "").partition(" ")
+    header = connection.headers.get("authorization")
+    cookie = session_cookie(connection) if header is None else None
+    scheme, _, token = (header or "").partition(" ")
     try:
+        if cookie is not None:
+            state[ACTOR] = authenticate_cookie(connection, cookie)
+            return state[ACTOR]
         if scheme.lower() != "bearer":
             token = ""
         state[ACTOR] = authenticate_token(connection, token)
@@ -65,6 +94,34 @@ def authenticate_token(connection: HTTPConnection, token: str) -> Actor:
         if _on_event_loop():
             # A write that may wait a little for SQLite's lock: done off the loop, by
             # `actor_of_async`, before the request goes on.
+            connection.scope["state"][UNRECORDED_USE] = now
+        else:
+            record_use(ctx.engine, actor, now)
+    return actor
+
+
+def authenticate_cookie(
+    connection: HTTPConnection, cookie: str, *, allow_password_change: bool = False
+) -> Actor:
+    """The person a session cookie stands for; a change needs the page's CSRF token too."""
+    ctx: AppContext = connection.app.state.context
+    method = connection.scope.get("method", "GET")
+    if method not in SAFE_METHODS and not csrf_matches(cookie, connection.headers.get(CSRF_HEADER)):
+        raise CsrfRefused("this change needs the page's CSRF token (X-CSRF-Token); reload the page")
+    now = ctx.now()
+    policy = session_policy(ctx)
+    transaction = connection.scope.get("state", {}).get(TRANSACTION)
+    if isinstance(transaction, RequestTransaction) and not transaction.write:
+        actor = authenticate_session(
+            transaction.session, policy, cookie, now, allow_stale=allow_password_change
+        )
+    else:
+        with unit_of_work(ctx.engine, write=False) as session:
+            actor = authenticate_session(
+                session, policy, cookie, now, allow_stale=allow_password_change
+            )
+    if use_is_stale(actor, now):
+        if _on_event_loop():
             connection.scope["state"][UNRECORDED_USE] = now
         else:
             record_use(ctx.engine, actor, now)
@@ -112,7 +169,7 @@ async def actor_of_async(connection: HTTPConnection) -> Actor:
 
 def optional_actor(connection: HTTPConnection) -> Actor | None:
     """The request's actor, or None when it has no valid credentials (the dashboard)."""
-    if "authorization" not in connection.headers:
+    if "authorization" not in connection.headers and session_cookie(connection) is None:
         return None
     try:
         return _resolve(connection)

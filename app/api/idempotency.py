@@ -18,7 +18,7 @@ from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api.auth import actor_of_async
-from app.api.errors import render_admission_error
+from app.api.errors import render_admission_error, request_lang
 from app.api.limits import upload_body_limit
 from app.api.transaction import RequestTransaction, request_transaction
 from app.context import AppContext
@@ -49,7 +49,7 @@ class Idempotency:
         try:
             await self._handle(scope, receive, send, headers)
         except AdmissionError as exc:
-            await render_admission_error(exc)(scope, receive, send)
+            await render_admission_error(exc, request_lang(headers))(scope, receive, send)
 
     async def _handle(self, scope: Scope, receive: Receive, send: Send, headers: Headers) -> None:
         key = service.parse_key(headers[service.HEADER])

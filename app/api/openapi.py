@@ -356,7 +356,20 @@ LINKS: dict[tuple[str, str, str], dict[str, Target]] = {
             {"path.key": "$request.path.key", "path.version": "$request.path.version"},
         ),
     },
-    ("post", DOCUMENTS, "201"): {**_document_targets(""), **_after_change(ETAG)},
+    ("post", DOCUMENTS, "201"): {
+        **_document_targets(""),
+        **_after_change(ETAG),
+        "ReviewDocument": (
+            "post",
+            f"{DOCUMENTS}/{{doc_id}}/review",
+            {
+                "path.case_id": "$request.path.case_id",
+                "path.doc_id": "$response.body#/id",
+                "header.If-Match": ETAG,
+            },
+        ),
+    },
+    ("post", f"{DOCUMENTS}/{{doc_id}}/review", "200"): _after_change(ETAG),
     ("get", DOCUMENTS, "200"): _document_targets("/items/0"),
     ("get", CONSULTATIONS, "200"): _consultation_targets("/items/0"),
     ("post", f"{CONSULTATION}/answer", "200"): _after_change(ETAG),

@@ -38,6 +38,7 @@ from app.context import AppContext
 from app.core.cache import BodyCache
 from app.core.db import single_reads
 from app.core.errors import Unauthenticated
+from app.core.i18n import Lang, negotiate
 from app.core.threads import for_reading
 from app.pipeline import service as pipeline
 
@@ -69,6 +70,7 @@ class Poll(NamedTuple):
 
 class CaseRead(NamedTuple):
     case_id: uuid.UUID
+    lang: Lang
 
 
 class Answer(NamedTuple):
@@ -91,9 +93,10 @@ def shortcut_of(scope: Scope, headers: Headers) -> Poll | CaseRead | None:
         return _poll(scope, headers)
     if path.startswith(CASE_PREFIX):
         try:
-            return CaseRead(uuid.UUID(path[len(CASE_PREFIX) :]))
+            case_id = uuid.UUID(path[len(CASE_PREFIX) :])
         except ValueError:
             return None
+        return CaseRead(case_id, negotiate(headers.get("accept-language")))
     return None
 
 
@@ -147,7 +150,7 @@ def _kept_case(
     version = visible_version(connection, actor, read.case_id)
     if version is None:
         return None
-    body = kept.get(kept_key(read.case_id, version, actor, ctx.today()))
+    body = kept.get(kept_key(read.case_id, version, actor, ctx.today(), read.lang))
     if body is None:
         return None
     headers = [

@@ -10,7 +10,12 @@ from sqlalchemy.orm import Session
 
 from app.auth.actor import Actor
 from app.auth.models import ApiToken, Organisation
-from app.auth.repository import OrganisationRepository, TokenGrant, TokenRepository
+from app.auth.repository import (
+    OrganisationRepository,
+    SessionRepository,
+    TokenGrant,
+    TokenRepository,
+)
 from app.auth.tokens import display_prefix, hash_token, new_token
 from app.core.db import writer_bind
 from app.core.errors import Conflict, InvalidInput, NotFound, Unauthenticated
@@ -122,17 +127,25 @@ def actor_of_grant(token: TokenGrant | None) -> Actor:
         raise Unauthenticated("token revoked")
     if token.expires_at is not None and token.expires_at <= now:
         raise Unauthenticated("token expired")
+    if token.user_disabled_at is not None:
+        raise Unauthenticated("the token's user is disabled")
     return Actor(
         org_id=token.org_id,
         org_slug=token.org_slug,
         role=Role(token.role),
         token_id=token.id,
         token_last_used_at=token.last_used_at,
+        user_id=token.user_id,
+        user_name=token.user_name,
     )
 
 
 def use_is_stale(actor: Actor, now: datetime) -> bool:
-    """Whether the token's `last_used_at` is old enough to be worth writing again."""
+    """Whether the token's `last_used_at` (the session's `last_seen_at`) is old enough to be
+    worth writing again."""
+    if actor.session_id is not None:
+        seen = actor.session_last_seen_at
+        return seen is None or seen < now - USE_RECORD_INTERVAL
     if actor.token_id is None:
         return False
     last = actor.token_last_used_at
@@ -146,7 +159,7 @@ def record_use(engine: Engine, actor: Actor, now: datetime) -> bool:
     writer holds SQLite's lock, or the token's row in PostgreSQL) the record is skipped;
     a later request records it. Returns whether it was written.
     """
-    if actor.token_id is None or not use_is_stale(actor, now):
+    if (actor.token_id is None and actor.session_id is None) or not use_is_stale(actor, now):
         return False
     try:
         with writer_bind(engine, wait_ms=RECORD_USE_WAIT_MS).connect() as connection:
@@ -163,9 +176,13 @@ def record_use(engine: Engine, actor: Actor, now: datetime) -> bool:
                             f"SET LOCAL lock_timeout = '{RECORD_USE_WAIT_MS}ms'"
                         )
                     with Session(bind=connection) as session:
-                        TokenRepository(session).touch(
-                            actor.token_id, now, unless_since=now - USE_RECORD_INTERVAL
-                        )
+                        since = now - USE_RECORD_INTERVAL
+                        if actor.session_id is not None:
+                            SessionRepository(session).touch(
+                                actor.session_id, now, unless_since=since
+                            )
+                        elif actor.token_id is not None:
+                            TokenRepository(session).touch(actor.token_id, now, unless_since=since)
                         session.flush()
             finally:
                 if sqlite:

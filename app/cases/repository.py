@@ -2,7 +2,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -10,8 +10,10 @@ from app.access import visible_cases
 from app.auth.actor import Actor
 from app.auth.models import Organisation
 from app.cases.models import Case, DossierCodeSequence, PublishedWorkflow
+from app.consultations.models import Consultation
 from app.core.models import utcnow
 from app.core.text import fold
+from app.engine.roles import Role
 
 
 @dataclass(frozen=True)
@@ -159,3 +161,68 @@ class PublishedWorkflowRepository:
         row = self.session.get_one(PublishedWorkflow, (key, version))
         row.content_hash, row.source = content_hash, source
         self.session.flush()
+
+
+def waiting_condition(actor: Actor, states: list[tuple[str, int, str]]) -> ColumnElement[bool]:
+    """Cases the actor sees, in one of `states` (workflow key, version, state); for a
+    consulted ministry, only those whose consultation of it is open and unanswered."""
+    in_states = or_(
+        *(
+            and_(Case.workflow_key == key, Case.workflow_version == version, Case.state == state)
+            for key, version, state in states
+        )
+    )
+    conditions = [visible_cases(actor), in_states]
+    if actor.role is Role.CONSULTED:
+        conditions.append(
+            exists(
+                select(Consultation.id).where(
+                    Consultation.case_id == Case.id,
+                    Consultation.ministry_org_id == actor.org_id,
+                    Consultation.closed_at.is_(None),
+                    Consultation.answered_at.is_(None),
+                )
+            )
+        )
+    return and_(*conditions)
+
+
+def waiting_page(
+    session: Session,
+    actor: Actor,
+    states: list[tuple[str, int, str]],
+    after: tuple[date | None, datetime, uuid.UUID] | None,
+    limit: int,
+) -> list[tuple[Case, str]]:
+    """Up to `limit` cases waiting for the actor after `after`: by due date (so overdue ones
+    first), then those without a running clock, by creation."""
+    if not states:
+        return []
+    scope = waiting_condition(actor, states)
+    base = select(Case, Organisation.slug).join(
+        Organisation, Case.applicant_org_id == Organisation.id
+    )
+    rows: list[tuple[Case, str]] = []
+    if after is None or after[0] is not None:
+        dated = base.where(scope, Case.due_at.is_not(None))
+        if after is not None:
+            due, created, ident = after
+            dated = dated.where(
+                or_(
+                    Case.due_at > due,
+                    and_(Case.due_at == due, Case.created_at > created),
+                    and_(Case.due_at == due, Case.created_at == created, Case.id > ident),
+                )
+            )
+        ordered = dated.order_by(Case.due_at, Case.created_at, Case.id).limit(limit)
+        rows = [(c, slug) for c, slug in session.execute(ordered)]
+    if len(rows) < limit:
+        undated = base.where(scope, Case.due_at.is_(None))
+        if after is not None and after[0] is None:
+            _, created, ident = after
+            undated = undated.where(
+                or_(Case.created_at > created, and_(Case.created_at == created, Case.id > ident))
+            )
+        ordered = undated.order_by(Case.created_at, Case.id).limit(limit - len(rows))
+        rows += [(c, slug) for c, slug in session.execute(ordered)]
+    return rows

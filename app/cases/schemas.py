@@ -180,6 +180,11 @@ class Missing(BaseModel):
     kind: Literal["document", "field", "consultation", "extension"]
     name: str
     message: str | None = None
+    label: str | None = Field(
+        default=None,
+        description="The document type's label, or the field's name, in the language of "
+        "`Accept-Language` (Vietnamese by default).",
+    )
 
 
 class AllowedAction(BaseModel):
@@ -240,4 +245,32 @@ CaseOut.model_rebuild()
 
 class CasePage(BaseModel):
     items: list[CaseSummary]
+    next_cursor: str | None
+
+
+class WorkItem(BaseModel):
+    """A case waiting for the caller's organisation and role, with what each of the caller's
+    actions still lacks."""
+
+    id: uuid.UUID
+    code: str | None
+    applicant_name: str
+    province: str
+    state: str
+    state_label: Localised
+    version: int
+    workflow: WorkflowRef
+    due_at: date | None
+    overdue: bool
+    overdue_days: int
+    waiting_for: list[str] = Field(description="Roles that act next in the case's state.")
+    actions: list[AllowedAction] = Field(
+        description="What the caller may do now, each with what it still lacks (an answer "
+        "to a consultation is `answer_consultation`)."
+    )
+
+
+class WorkOut(BaseModel):
+    # Overdue first, then by due date, then the cases without a running clock.
+    items: list[WorkItem]
     next_cursor: str | None

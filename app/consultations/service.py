@@ -209,7 +209,8 @@ def answer(
     spec = record.workflow.definition.consultation
     opinion_type = spec.opinion_document if spec else "ministry_opinion"
     opinion = DocumentRepository(session).current(case_id, opinion_type, actor.org_id)
-    if opinion is None or opinion.uploaded_at < consultation.opened_at:
+    stale = opinion is not None and opinion.uploaded_at < consultation.opened_at
+    if opinion is None or stale or opinion.rejected_at is not None:
         raise ActionNotAllowedNow(
             "upload the ministry's opinion document first",
             {"missing": [{"kind": "document", "name": opinion_type}]},

@@ -63,6 +63,15 @@ class Settings(BaseSettings):
     # Failed authentications per client address (per process) before answering 429.
     auth_failure_limit: int = Field(default=20, gt=0)
     auth_failure_window_seconds: int = Field(default=60, gt=0)
+    # People's browser sessions: ended after this long without a request, and in any case
+    # this long after sign-in. Failed sign-ins: per account before it waits, and how long;
+    # per client address (per process) within a window, before answering 429.
+    session_idle_minutes: int = Field(default=60, gt=0)
+    session_absolute_hours: int = Field(default=12, gt=0)
+    signin_account_limit: int = Field(default=5, gt=0)
+    signin_lock_minutes: int = Field(default=15, gt=0)
+    signin_address_limit: int = Field(default=20, gt=0)
+    signin_address_window_seconds: int = Field(default=900, gt=0)
     # Key for signing exported audit chain heads (`admission audit export-heads`).
     audit_hmac_key: SecretStr | None = None
 

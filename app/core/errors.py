@@ -5,6 +5,8 @@ AdmissionError (500 internal)                   answered to the client by render
  ├── IdempotencyKeyReused (422 idempotency_key_reused)
  ├── Unauthenticated (401 unauthenticated)
  ├── Forbidden (403 forbidden)
+ │    ├── PasswordChangeRequired (403 password_change_required: a one-time password)
+ │    └── CsrfRefused (403 csrf_refused: a cookie-made change without the page's token)
  ├── NotFound (404 not_found)
  ├── Conflict (409)
  │    ├── TransitionNotAllowed (409 transition_not_allowed)
@@ -70,6 +72,18 @@ class Forbidden(AdmissionError):
 
     status = 403
     code = "forbidden"
+
+
+class PasswordChangeRequired(Forbidden):
+    """A person signed in with a one-time password must choose their own first."""
+
+    code = "password_change_required"
+
+
+class CsrfRefused(Forbidden):
+    """A state-changing request made with the session cookie lacks the page's CSRF token."""
+
+    code = "csrf_refused"
 
 
 class NotFound(AdmissionError):

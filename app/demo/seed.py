@@ -38,6 +38,7 @@ from app.demo.chain import (
     Moment,
 )
 from app.demo.pdf import placeholder_pdf
+from app.demo.people import DemoPerson, ensure_people
 from app.documents import service as documents
 from app.documents.repository import DocumentRepository
 
@@ -66,8 +67,13 @@ def replaying_clock(ctx: AppContext) -> Iterator[ReplayClock]:
         ctx.clock = original
 
 
-def seed_demo(ctx: AppContext) -> list[tuple[str, str, str]]:
-    """Load the demo Chain unless it is there already; return a fresh (slug, role, token) each."""
+def seed_demo(
+    ctx: AppContext, people: list[tuple[DemoPerson, str]] | None = None
+) -> list[tuple[str, str, str]]:
+    """Load the demo Chain unless it is there already; return a fresh (slug, role, token) each.
+
+    With `people`, the demo officials are made too (or given fresh one-time passwords), and
+    each is added to it with their password."""
     today = ctx.today()
     with replaying_clock(ctx) as clock, unit_of_work(ctx.engine) as session:
         actors = ensure_organisations(session)
@@ -76,6 +82,8 @@ def seed_demo(ctx: AppContext) -> list[tuple[str, str, str]]:
         for demo in CASES:
             if demo.data.applicant_name not in repo.applicant_names(actors[demo.applicant].org_id):
                 player.play(demo)
+        if people is not None:
+            people.extend(ensure_people(session))
         return [
             (org.slug, org.role.value, _issue(session, org.slug, org.role.value))
             for org in ORGANISATIONS

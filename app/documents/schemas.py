@@ -1,7 +1,9 @@
 import uuid
 from datetime import datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
+
+from app.core.schemas import NOT_BLANK, RequestModel
 
 
 class DocumentOut(BaseModel):
@@ -21,3 +23,12 @@ class DocumentOut(BaseModel):
 
 class DocumentList(BaseModel):
     items: list[DocumentOut]
+
+
+class ReviewRequest(RequestModel):
+    reason: str = Field(
+        min_length=1,
+        max_length=4000,
+        pattern=NOT_BLANK,
+        description="Why the document is not acceptable (the applicant reads it on its checklist).",
+    )

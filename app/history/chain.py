@@ -19,6 +19,8 @@ CHAINED_COLUMNS = (
     "to_state",
     "actor_org",
     "actor_role",
+    "actor_user_id",
+    "actor_user_name",
     "at",
     "comment",
     "reason",
@@ -27,8 +29,11 @@ CHAINED_COLUMNS = (
 
 
 def row_content(row: Mapping[str, Any]) -> dict[str, Any]:
-    """What an entry's hash covers, from its column values (an entry or a row to insert)."""
-    return {
+    """What an entry's hash covers, from its column values (an entry or a row to insert).
+
+    The person who acted is covered when one did; an entry made by an organisation's token
+    (and every entry written before people were named) hashes as it always has."""
+    content = {
         "case_id": str(row["case_id"]),
         "seq": row["seq"],
         "action": row["action"],
@@ -41,6 +46,9 @@ def row_content(row: Mapping[str, Any]) -> dict[str, Any]:
         "reason": row["reason"],
         "fields": row["fields"] or {},
     }
+    if row.get("actor_user_id") is not None:
+        content["actor_user"] = {"id": row["actor_user_id"], "name": row.get("actor_user_name")}
+    return content
 
 
 def entry_content(entry: AuditEntry) -> dict[str, Any]:

@@ -25,6 +25,9 @@ class AuditEntry(Base):
     to_state: Mapped[str] = mapped_column(String(50))
     actor_org: Mapped[str] = mapped_column(String(64))
     actor_role: Mapped[str] = mapped_column(String(20))
+    # The person who acted (their display name at the time), when a person did.
+    actor_user_id: Mapped[int | None]
+    actor_user_name: Mapped[str | None] = mapped_column(String(200))
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     comment: Mapped[str | None] = mapped_column(Text)
     reason: Mapped[str | None] = mapped_column(Text)

@@ -4,9 +4,19 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 
+class UserRef(BaseModel):
+    id: int
+    name: str = Field(description="The person's display name when they acted.")
+
+
 class ActorRef(BaseModel):
     org: str
     role: str
+    user: UserRef | None = Field(
+        default=None,
+        description="The person who acted (signed in, or with a personal token); null for "
+        "an organisation's token.",
+    )
 
 
 class HistoryEntryOut(BaseModel):

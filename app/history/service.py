@@ -44,6 +44,8 @@ def append(
         to_state=to_state,
         actor_org=actor.org_slug,
         actor_role=actor.role.value,
+        actor_user_id=actor.user_id,
+        actor_user_name=actor.user_name if actor.user_id is not None else None,
         at=at,
         comment=comment,
         reason=reason,
@@ -123,6 +125,8 @@ class Line:
     to_state: str
     actor_org: str
     actor_role: str
+    actor_user_id: int | None
+    actor_user_name: str | None
     at: datetime
     comment: str | None
     reason: str | None
@@ -153,6 +157,8 @@ def for_reader(
                 to_state=entry.to_state,
                 actor_org=entry.actor_org,
                 actor_role=entry.actor_role,
+                actor_user_id=entry.actor_user_id,
+                actor_user_name=entry.actor_user_name,
                 at=entry.at,
                 comment=entry.comment,
                 reason=entry.reason,

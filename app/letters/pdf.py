@@ -100,6 +100,8 @@ def render_receipt(data: Mapping[str, Any], at: datetime, fonts: Fonts) -> bytes
     letter.text(f"6. Nhận kết quả tại: {data['receiving_unit']}.")
     letter.gap(8)
     letter.text("NGƯỜI TIẾP NHẬN HỒ SƠ", bold=True, align="R")
+    if data.get("received_by"):
+        letter.text(data["received_by"], bold=True, align="R")
     letter.text(data["receiving_unit"], 10, align="R")
     return letter.output()
 
@@ -144,6 +146,8 @@ def render_supplement_notice(data: Mapping[str, Any], at: datetime, fonts: Fonts
     letter.text(f"Thời điểm yêu cầu: {_moment(data['requested_at'], fonts.zone)}.")
     letter.gap(8)
     letter.text("ĐƠN VỊ YÊU CẦU", bold=True, align="R")
+    if data.get("requested_by"):
+        letter.text(f"Người yêu cầu: {data['requested_by']}", bold=True, align="R")
     letter.text(data["requesting_unit"], 10, align="R")
     return letter.output()
 

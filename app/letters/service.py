@@ -40,6 +40,12 @@ def _org_name(session: Session, org_id: int) -> str:
     return org.name if org else str(org_id)
 
 
+def _person(actor: Actor, key: str) -> dict[str, Any]:
+    """The official who acted, named on the letter; an organisation's token names no one (and
+    letters issued before people were named render as they did)."""
+    return {key: actor.user_name} if actor.user_id is not None and actor.user_name else {}
+
+
 def _common(session: Session, case: Case, workflow: Workflow) -> dict[str, Any]:
     return {
         "code": case.code,
@@ -82,6 +88,7 @@ def issue_receipt(
             }
             for d in received
         ],
+        **_person(actor, "received_by"),
     }
     return _issue(session, ctx, actor, case, workflow, RECEIPT, data, now)
 
@@ -131,6 +138,7 @@ def issue_supplement_notice(
         "reason": reason,
         "due_at_before": clock.get("due_at_before"),
         "remaining_working_days": clock.get("remaining_working_days"),
+        **_person(actor, "requested_by"),
     }
     return _issue(session, ctx, actor, case, workflow, SUPPLEMENT_NOTICE, data, now)
 

@@ -68,6 +68,89 @@ WORDS: dict[str, tuple[str, str]] = {
         "This dossier cannot be shown yet: the server has not loaded its workflow version",
     ),
     "summary_total": ("Tổng số", "Total"),
+    # Signing in, passwords.
+    "email": ("Thư điện tử", "E-mail"),
+    "password": ("Mật khẩu", "Password"),
+    "totp_code": ("Mã xác thực (nếu có)", "Authentication code (if set up)"),
+    "totp_help": (
+        "Mã 6 số trong ứng dụng xác thực, hoặc một mã khôi phục.",
+        "The 6-digit code of your authenticator app, or a recovery code.",
+    ),
+    "bad_credentials": (
+        "Thư điện tử, mật khẩu hoặc mã xác thực không đúng.",
+        "Wrong e-mail, password or code.",
+    ),
+    "signin_throttled": (
+        "Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau ít phút.",
+        "Too many failed sign-ins. Please try again in a few minutes.",
+    ),
+    "change_password": ("Đổi mật khẩu", "Change password"),
+    "change_password_help": (
+        "Mật khẩu dùng một lần phải được thay bằng mật khẩu của riêng bạn (ít nhất 12 ký tự).",
+        "Replace the one-time password with your own (at least 12 characters).",
+    ),
+    "current_password": ("Mật khẩu hiện tại", "Current password"),
+    "new_password": ("Mật khẩu mới", "New password"),
+    "new_password_again": ("Nhập lại mật khẩu mới", "New password again"),
+    "too_short": ("Mật khẩu phải có ít nhất 12 ký tự.", "A password has at least 12 characters."),
+    "too_long": ("Mật khẩu quá dài.", "That password is too long."),
+    "mismatch": ("Hai lần nhập mật khẩu mới không khớp.", "The two new passwords differ."),
+    "wrong_current": ("Mật khẩu hiện tại không đúng.", "The current password is wrong."),
+    "same_as_old": (
+        "Mật khẩu mới phải khác mật khẩu cũ.",
+        "The new password must differ from the old one.",
+    ),
+    "invalid": ("Dữ liệu không hợp lệ.", "Invalid input."),
+    # The work queue.
+    "my_work": ("Việc cần xử lý", "My work"),
+    "my_work_help": (
+        "Hồ sơ đang chờ đơn vị và vai trò của bạn xử lý: quá hạn trước, rồi theo hạn xử lý.",
+        "Dossiers waiting for your organisation and role: overdue first, then by due date.",
+    ),
+    "nothing_to_do": ("Không có hồ sơ nào chờ bạn xử lý.", "Nothing is waiting for you."),
+    "can_do": ("Có thể", "You can"),
+    "still_missing": ("Còn thiếu", "Still missing"),
+    "ready": ("Đủ điều kiện", "Ready"),
+    # Acting from the case page.
+    "actions": ("Xử lý hồ sơ", "Act on this dossier"),
+    "no_actions": (
+        "Bạn không có thao tác nào với hồ sơ ở bước này.",
+        "You have nothing to do on this dossier at this step.",
+    ),
+    "send": ("Gửi", "Send"),
+    "upload": ("Tải lên", "Upload"),
+    "choose_file": ("Chọn hoặc kéo thả tệp", "Choose or drop a file"),
+    "uploading": ("Đang tải lên…", "Uploading…"),
+    "uploaded_ok": ("Đã tải lên.", "Uploaded."),
+    "stale": (
+        "Hồ sơ này đã thay đổi kể từ khi bạn mở trang. Vui lòng tải lại trang rồi thử lại.",
+        "This dossier changed since you opened the page. Please reload the page and try again.",
+    ),
+    "reload": ("Tải lại trang", "Reload the page"),
+    "done": ("Đã thực hiện.", "Done."),
+    "decision_number": ("Số quyết định", "Decision number"),
+    "decision_date": ("Ngày quyết định", "Decision date"),
+    "ministries": ("Các Bộ, ngành được hỏi ý kiến", "Ministries to consult"),
+    "new_due_date": ("Hạn mới (ngày làm việc)", "New due date (a working day)"),
+    "supplement_documents": ("Tài liệu cần bổ sung", "Documents to supply"),
+    "site_visit_date": ("Ngày khảo sát", "Site visit date"),
+    "answer": ("Trả lời xin ý kiến", "Answer the consultation"),
+    "verdict": ("Ý kiến", "Verdict"),
+    "opinion_file": ("Văn bản góp ý", "Opinion document"),
+    "review": ("Không chấp nhận tài liệu", "Mark not acceptable"),
+    "rejection_reason": ("Lý do không chấp nhận", "Why it is not acceptable"),
+    "letters": ("Văn bản đã phát hành", "Letters issued"),
+    "download": ("Tải về", "Download"),
+    "new_case": ("Tạo hồ sơ mới", "New dossier"),
+    "applicant_name": ("Tên đơn vị đề nghị kết nạp", "Name of the unit applying"),
+    "unit_kind": ("Loại hình", "Kind of unit"),
+    "area_m2": ("Diện tích (m²)", "Area (m²)"),
+    "address": ("Địa chỉ", "Address"),
+    "investor": ("Nhà đầu tư", "Investor"),
+    "kind_software_park": ("Công viên phần mềm", "Software park"),
+    "kind_concentrated_it_zone": ("Khu CNTT tập trung", "Concentrated IT zone"),
+    "kind_ict_centre": ("Trung tâm CNTT-TT", "ICT centre"),
+    "kind_digital_technology_zone": ("Khu công nghệ số", "Digital technology zone"),
 }
 
 ROLES: dict[str, tuple[str, str]] = {
@@ -104,6 +187,7 @@ ACTIONS: dict[str, tuple[str, str]] = {
     "upload_document": ("Tải lên tài liệu", "Uploaded a document"),
     "answer_consultation": ("Trả lời xin ý kiến", "Answered the consultation"),
     "extend_consultation": ("Gia hạn thời hạn góp ý của Bộ", "Extended a ministry's deadline"),
+    "review_document": ("Không chấp nhận tài liệu", "Marked a document not acceptable"),
 }
 
 VERDICTS: dict[str, tuple[str, str]] = {
@@ -124,6 +208,10 @@ class Words:
         self.lang = lang
 
     def __getattr__(self, key: str) -> str:
+        pair = WORDS.get(key)
+        return pick(pair, self.lang) if pair else key
+
+    def get(self, key: str) -> str:
         pair = WORDS.get(key)
         return pick(pair, self.lang) if pair else key
 

@@ -1,41 +1,18 @@
-"""Signing in to the dashboard: the token is kept in an HttpOnly, SameSite=Strict cookie.
+"""Signing people in to the dashboard.
 
-The page's own reads (board fragments, the SSE feed) then carry the cookie instead of a
-header, which an `EventSource` cannot send. `CookieAuth` turns the cookie into the usual
-`Authorization: Bearer` header, so every endpoint authenticates one way, with its checks
-and rate limits. It does so only for safe methods (GET, HEAD): a cookie never authorises a
-change, so a cross-site form can never act in a signed-in user's name. The token never
-appears in a URL (sign-in is a POST) nor in the access log (which logs no headers).
+A person signs in with e-mail and password (and a TOTP code when they have one). The server
+keeps a session (`app.auth.signin`): the browser holds only a random secret in an HttpOnly,
+SameSite=Strict cookie (Secure over HTTPS), which `app.api.auth` reads for every request that
+carries no `Authorization` header. A request that changes something with the cookie needs the
+page's CSRF token (`X-CSRF-Token`, or the `csrf_token` field of the dashboard's own forms).
+
+Pasting a token to sign in is no longer offered. An organisation's token is a system's
+credential: it names no person (the audit could not say who acted), it is long-lived and
+shared, it cannot be bound to an idle timeout or ended by signing out, and keeping it in a
+cookie makes every open browser a holder of the integration's secret. A person who wants to
+script the API uses a personal token (`admission token create --user E`) as a bearer token.
 """
 
-from starlette.types import ASGIApp, Receive, Scope, Send
-
-COOKIE = "admission_token"
+COOKIE = "admission_session"
 LANG_COOKIE = "admission_lang"
-SAFE_METHODS = frozenset({"GET", "HEAD"})
-MAX_AGE_SECONDS = 12 * 3600
-
-
-def cookie_token(cookie_header: str) -> str | None:
-    for part in cookie_header.split(";"):
-        name, _, value = part.strip().partition("=")
-        if name == COOKIE and value:
-            return value
-    return None
-
-
-class CookieAuth:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] in SAFE_METHODS:
-            headers: list[tuple[bytes, bytes]] = scope["headers"]
-            names = {k for k, _ in headers}
-            if b"authorization" not in names and b"cookie" in names:
-                cookies = b"; ".join(v for k, v in headers if k == b"cookie").decode("latin-1")
-                token = cookie_token(cookies)
-                if token:
-                    bearer = (b"authorization", b"Bearer " + token.encode("latin-1"))
-                    scope = {**scope, "headers": [*headers, bearer]}
-        await self.app(scope, receive, send)
+CSRF_FIELD = "csrf_token"

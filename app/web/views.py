@@ -8,7 +8,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from app import access
+from app.admission import work
 from app.auth.actor import Actor
+from app.cases.schemas import WorkItem
 from app.cases.views import summary
 from app.context import AppContext
 from app.documents.models import Document
@@ -19,6 +21,7 @@ from app.events.repository import EventRepository
 from app.history import service as history
 from app.pipeline import service as pipeline
 from app.pipeline.schemas import PipelineCase
+from app.web.forms import missing_words
 from app.web.i18n import Lang, Words
 
 
@@ -138,6 +141,8 @@ class CasePage:
     documents: list[DocumentRow]
     diagram: str
     cursor: int
+    record: access.CaseRecord
+    docs: list[tuple[Document, str]]
 
 
 def _checklist(
@@ -173,6 +178,9 @@ def case_page(
     record = access.load(session, ctx, actor, case_id)
     words = Words(lang)
     state = record.workflow.definition.states[record.case.state]
+    docs = DocumentRepository(session).for_case(
+        case_id, access.visible_documents(actor, ctx.workflows)
+    )
     return CasePage(
         summary=summary(record, ctx.today()),
         workflow=record.workflow,
@@ -180,14 +188,14 @@ def case_page(
         timeline=history.for_reader(session, actor, record.workflow, case_id),
         documents=_checklist(
             record.workflow,
-            DocumentRepository(session).for_case(
-                case_id, access.visible_documents(actor, ctx.workflows)
-            ),
+            docs,
             words,
             access.readable_types(actor, record.workflow),
         ),
         diagram=render_svg(record.workflow.definition, lang, current=record.case.state),
         cursor=cursor,
+        record=record,
+        docs=docs,
     )
 
 
@@ -197,3 +205,34 @@ def local_time(ctx: AppContext, value: datetime) -> str:
 
 def local_date(value: date | None) -> str:
     return value.strftime("%d/%m/%Y") if value else "—"
+
+
+@dataclass
+class WorkRow:
+    item: WorkItem
+    state_label: str
+    # (action label, what it still lacks, in words)
+    actions: list[tuple[str, list[str]]]
+
+
+def work_page(session: Session, ctx: AppContext, actor: Actor, lang: Lang) -> list[WorkRow]:
+    words = Words(lang)
+    out = work.queue(session, ctx, actor, cursor=None, limit=work_limit(ctx))
+    rows = []
+    for item in out.items:
+        case_workflow = ctx.workflows.find(item.workflow.key, item.workflow.version)
+        rows.append(
+            WorkRow(
+                item=item,
+                state_label=item.state_label.vi if lang == "vi" else item.state_label.en,
+                actions=[
+                    (words.action(a.action), missing_words(case_workflow, a.missing, words))
+                    for a in item.actions
+                ],
+            )
+        )
+    return rows
+
+
+def work_limit(ctx: AppContext) -> int:
+    return ctx.settings.page_size_max

@@ -19,6 +19,7 @@ EventType = Literal[
     "case.imported",
     "case.workflow_migrated",
     "document.uploaded",
+    "document.reviewed",
     "consultation.answered",
     "consultation.extended",
 ]

@@ -260,7 +260,7 @@ class TestWhatCountsAsAShortcut:
 
     def test_a_get_of_a_case_is_a_case_read(self) -> None:
         case_id = uuid.uuid4()
-        assert self.of(self.scope(path=f"/api/v1/cases/{case_id}")) == CaseRead(case_id)
+        assert self.of(self.scope(path=f"/api/v1/cases/{case_id}")) == CaseRead(case_id, "vi")
 
     @pytest.mark.parametrize(
         "scope",

@@ -159,7 +159,8 @@ class TestReadsNeverAnswer500:
         self, api: Api, stranded: dict[str, Any]
     ) -> None:
         for who in ("council", "applicant"):
-            response = api.client.get(f"/api/v1/cases/{stranded['id']}", headers=api.headers(who))
+            english = {**api.headers(who), "Accept-Language": "en"}
+            response = api.client.get(f"/api/v1/cases/{stranded['id']}", headers=english)
             assert response.status_code == 503, response.text
             assert response.json()["error"] == {
                 "code": "workflow_unavailable",

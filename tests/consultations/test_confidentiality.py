@@ -22,6 +22,7 @@ from app.events.models import Event
 from app.history import service as history
 from app.webhooks.delivery import fan_out
 from app.webhooks.models import WebhookDelivery
+from tests.auth.people import sign_in_as
 from tests.events.test_stream import read_stream
 from tests.factories import SUBMIT_DOCUMENTS, Api, Clock, error_details
 from tests.live import serve
@@ -354,8 +355,7 @@ class TestOtherViews:
 
 @pytest.fixture
 def signed_in_as_mpi(api: Api) -> Iterator[Api]:
-    response = api.client.post("/signin", data={"token": api.tokens["mpi"]}, follow_redirects=False)
-    assert response.status_code == 303, response.text
+    sign_in_as(api, "mpi")
     yield api
     api.client.cookies.clear()
 

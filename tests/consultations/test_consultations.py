@@ -111,7 +111,11 @@ class TestOpenConsultation:
             case["id"], "open_consultation", "ministry", case["version"], ministries=[]
         )
         details = error_details(response, 409, "requirements_missing")
-        assert {"kind": "field", "name": "ministries"} in details["missing"]
+        assert {
+            "kind": "field",
+            "name": "ministries",
+            "label": "Các Bộ, ngành được hỏi ý kiến",
+        } in details["missing"]
         assert api.snapshot(case["id"]) == before
         assert consultation_rows(ctx) == 0
 
@@ -133,7 +137,9 @@ class TestAnswer:
         before = api.snapshot(case["id"])
         response = api.answer(case["id"], consultation["id"], "mpi")
         details = error_details(response, 409, "not_allowed_in_state")
-        assert details["missing"] == [{"kind": "document", "name": "ministry_opinion"}]
+        assert details["missing"] == [
+            {"kind": "document", "name": "ministry_opinion", "label": "Văn bản góp ý của Bộ, ngành"}
+        ]
         assert api.snapshot(case["id"]) == before
         assert mine(api, case["id"], "mpi")["answered_at"] is None
 

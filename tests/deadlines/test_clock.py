@@ -120,7 +120,7 @@ class TestExtension:
         assert case["clock"]["extended_at"] is not None
         entry = last(api, case["id"], "extend_deadline")
         assert entry["reason"] == "Chờ kết quả khảo sát thực tế"
-        assert entry["actor"] == {"org": "hdqlc", "role": "council"}
+        assert entry["actor"] == {"org": "hdqlc", "role": "council", "user": None}
         assert entry["fields"]["original_due_at"] == "2026-03-30"
         assert entry["fields"]["new_due_date"] == "2026-04-10"
         assert entry["fields"]["extension_working_days"] == 9

@@ -159,7 +159,7 @@ class TestHistories:
         assert history[-1]["action"] == "activate"
         assert history[-1]["to_state"] == "member"
         approval = next(e for e in history if e["action"] == "approve")
-        assert approval["actor"] == {"org": "vpcp", "role": "government"}
+        assert approval["actor"] == {"org": "vpcp", "role": "government", "user": None}
         assert local_day(approval["at"]) == approved_on
         assert approval["fields"]["decision_number"] == decision_number
         assert approval["fields"]["decision_date"] == approved_on.isoformat()

@@ -36,7 +36,7 @@ class TestUploadsAreRecorded:
         assert entry["seq"] == 2
         assert entry["action"] == "upload_document"
         assert (entry["from_state"], entry["to_state"]) == ("draft", "draft")
-        assert entry["actor"] == {"org": "hau-giang", "role": "applicant"}
+        assert entry["actor"] == {"org": "hau-giang", "role": "applicant", "user": None}
         assert entry["fields"] == {
             "doc_type": "provincial_proposal",
             "document_id": document["id"],
@@ -78,7 +78,7 @@ class TestAnswersAreRecorded:
         entry = api.history(case["id"])[-1]
         assert entry["action"] == "answer_consultation"
         assert (entry["from_state"], entry["to_state"]) == ("consultation", "consultation")
-        assert entry["actor"] == {"org": "mpi", "role": "consulted"}
+        assert entry["actor"] == {"org": "mpi", "role": "consulted", "user": None}
         assert entry["comment"] == "Ý kiến mpi"
         assert entry["fields"] == {
             "consultation_id": answered["id"],

@@ -15,7 +15,9 @@ from tests.security.world import World, build_world
 @pytest.fixture
 def lenient_ctx(ctx: AppContext) -> AppContext:
     """The context with the failed-authentication limit out of the way."""
-    ctx.settings = ctx.settings.model_copy(update={"auth_failure_limit": 1_000_000})
+    ctx.settings = ctx.settings.model_copy(
+        update={"auth_failure_limit": 1_000_000, "signin_address_limit": 1_000_000}
+    )
     return ctx
 
 

@@ -49,6 +49,8 @@ class Rule:
     listed_cases: Callable[[Any], list[str]] | None = None
     # Whether `probe` also takes the role, for resources each role's organisation owns.
     per_role: bool = False
+    # Whether the list shows every case the caller sees (else only some, as the work queue).
+    lists_all: bool = True
 
 
 def case_path(suffix: str = "") -> Callable[[World, str], tuple[str, dict[str, Any]]]:
@@ -97,6 +99,12 @@ def extend(world: World, case_id: str) -> tuple[str, dict[str, Any]]:
         "json": {"new_due_date": "2099-12-31", "reason": "Thêm thời gian"},
         "headers": {"If-Match": f'"{version}"'},
     }
+
+
+def review(world: World, case_id: str) -> tuple[str, dict[str, Any]]:
+    doc = world.own_document if case_id == world.own_case else world.foreign_document
+    suffix = f"/documents/{doc}/review"
+    return with_if_match(suffix, {"reason": "Không đọc được"})(world, case_id)
 
 
 def letter_verify(world: World, case_id: str) -> tuple[str, dict[str, Any]]:
@@ -165,6 +173,11 @@ MATRIX: dict[tuple[str, str], Rule] = {
     # Pages send the anonymous to the sign-in page; fragments answer 401.
     ("GET", "/"): Rule(statuses(200), statuses(200), fixed("/"), anonymous=303),
     ("GET", "/fragments/board"): Rule(statuses(200), statuses(200), fixed("/fragments/board")),
+    ("GET", "/work"): Rule(statuses(200), statuses(200), fixed("/work"), anonymous=303),
+    # Every role has a queue (empty for some); only cases the caller sees are listed.
+    ("GET", "/api/v1/work"): Rule(
+        statuses(200), statuses(200), fixed("/api/v1/work"), listed_cases=items, lists_all=False
+    ),
     ("GET", "/cases/{case_id}"): Rule(
         statuses(200),
         statuses(200, **{"applicant": 404, "consulted": 404}),
@@ -179,9 +192,16 @@ MATRIX: dict[tuple[str, str], Rule] = {
         statuses(200, **{"applicant": 404, "consulted": 404}),
         lambda w, c: (f"/fragments/cases/{c}", {}),
     ),
-    # Signing in with a token that is not valid is refused whoever asks.
-    ("POST", "/signin"): form("/signin", 401, token="qa_not-a-token"),
+    # Signing in with a wrong password is refused whoever asks (a bearer token is no
+    # credential for it).
+    ("POST", "/signin"): form(
+        "/signin", 401, email="nobody@nowhere.example", password="not a real password"
+    ),
+    # Without a session cookie there is nothing to end (and nothing a forged form could end).
     ("POST", "/signout"): form("/signout", 303),
+    # The password page is a person's, signed in with the cookie: a bearer token is no one's.
+    ("GET", "/password"): Rule(statuses(303), statuses(303), fixed("/password"), anonymous=303),
+    ("POST", "/password"): form("/password", 403, current="x" * 12, new="y" * 12, again="y" * 12),
     ("POST", "/lang"): form("/lang", 303, lang="en", next="/"),
     ("GET", "/api/v1/cases"): Rule(
         statuses(200), statuses(200), fixed("/api/v1/cases"), listed_cases=items
@@ -217,6 +237,13 @@ MATRIX: dict[tuple[str, str], Rule] = {
     ),
     ("GET", "/api/v1/cases/{case_id}/documents/{doc_id}/content"): Rule(
         statuses(200, viewer=403), statuses(200, viewer=403, **SCOPED), document_content
+    ),
+    ("POST", "/api/v1/cases/{case_id}/documents/{doc_id}/review"): Rule(
+        # The Council and the Ministry review, each only in the states where it acts: A is in
+        # consultation and B a draft (409); the other roles never review (403).
+        statuses(403, council=409, ministry=409),
+        statuses(403, council=409, ministry=409, **SCOPED),
+        review,
     ),
     ("GET", "/api/v1/cases/{case_id}/consultations"): Rule(
         statuses(200), statuses(200, **SCOPED), case_path("/consultations")
@@ -394,7 +421,7 @@ class TestTheMatrix:
                         shown = set(rule.listed_cases(response.json()))
                         allowed = visible_to(world, role) | created
                         assert shown <= allowed, f"{where} shows foreign cases"
-                        if role == "applicant":
+                        if role == "applicant" and rule.lists_all:
                             assert world.own_case in shown, where
                     before = after
         assert checked == len(MATRIX) * len(ROLES) * len(TENANTS)

@@ -197,7 +197,7 @@ class TestErrorsRevealNothing:
         with TestClient(failing_app(ctx), raise_server_exceptions=False) as client:
             response = client.get("/boom")
         details = error_details(response, 500, "internal")
-        assert response.json()["error"]["message"] == "internal error"
+        assert response.json()["error"]["message"] == "Lỗi hệ thống"  # Vietnamese by default
         assert details["request_id"]
         if "x-request-id" in response.headers:
             assert details["request_id"] == response.headers["x-request-id"]

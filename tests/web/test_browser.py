@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 
 from app.context import AppContext
-from tests.factories import Api, Clock
+from tests.auth.people import PASSWORD, make_user
+from tests.factories import CHAIN, Api, Clock
 from tests.live import serve
 
 playwright_sync = pytest.importorskip("playwright.sync_api")
@@ -72,12 +73,23 @@ def shot(page: Any, ctx: AppContext, name: str) -> None:
     page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
 
 
-def sign_in(page: Any, url: str, token: str) -> None:
-    page.goto(url + "/")
+def sign_in(page: Any, url: str, email: str, password: str = PASSWORD, then: str = "/") -> None:
+    page.goto(url + then)
     assert page.url.endswith("/signin")
-    page.get_by_label("Mã truy cập (token)").fill(token)
+    page.get_by_label("Thư điện tử").fill(email)
+    page.get_by_label("Mật khẩu", exact=True).fill(password)
     page.get_by_role("button", name="Đăng nhập").click()
-    page.wait_for_url(url + "/")
+    page.wait_for_url(url + "/work")  # a person lands on their work queue
+    if then != "/work":
+        page.goto(url + then)
+
+
+def person(ctx: AppContext, who: str) -> str:
+    """A person of `who`'s organisation and role; their e-mail."""
+    slug, _, role = CHAIN[who]
+    email = f"{who}@{slug}.example"
+    make_user(ctx, org=slug, role=role, email=email, name=f"{who.title()} Official")
+    return email
 
 
 class TestDashboard:
@@ -87,7 +99,7 @@ class TestDashboard:
         expect = playwright_sync.expect
         with serve(ctx) as url:
             page = browser.new_page(viewport={"width": 1440, "height": 900}, locale="vi-VN")
-            sign_in(page, url, api.tokens["council"])
+            sign_in(page, url, person(ctx, "council"))
 
             # The board, in Vietnamese, with the late case highlighted and listed first.
             expect(page.get_by_role("heading", level=1)).to_have_text("Bảng theo dõi hồ sơ")
@@ -158,21 +170,25 @@ class TestDashboard:
 
             # A phone's width: columns stack, nothing needs a sideways scroll.
             phone = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True)
-            sign_in(phone, url, api.tokens["applicant"])
+            sign_in(phone, url, person(ctx, "applicant"))
             expect(phone.get_by_role("heading", level=1)).to_have_text("Bảng theo dõi hồ sơ")
             width = phone.evaluate("document.documentElement.scrollWidth")
             assert width <= 390
             shot(phone, ctx, "board-phone")
             phone.close()
 
-    def test_a_bad_token_is_refused_on_the_sign_in_page(
+    def test_a_wrong_password_is_refused_on_the_sign_in_page(
         self, browser: Any, api: Api, ctx: AppContext
     ) -> None:
         expect = playwright_sync.expect
+        email = person(ctx, "council")
         with serve(ctx) as url:
             page = browser.new_page()
             page.goto(url + "/signin")
-            page.get_by_label("Mã truy cập (token)").fill("qa_not_a_token")
+            page.get_by_label("Thư điện tử").fill(email)
+            page.get_by_label("Mật khẩu", exact=True).fill("not the password")
             page.get_by_role("button", name="Đăng nhập").click()
-            expect(page.get_by_role("alert")).to_have_text("Mã truy cập không hợp lệ.")
+            expect(page.get_by_role("alert")).to_have_text(
+                "Thư điện tử, mật khẩu hoặc mã xác thực không đúng."
+            )
             page.close()

@@ -5,13 +5,12 @@ from datetime import UTC, datetime
 import pytest
 
 from app.context import AppContext
+from tests.auth.people import PASSWORD, sign_in_as
 from tests.factories import Api, Clock
 
 
-def signed_in(api: Api, who: str = "council") -> None:
-    response = api.client.post("/signin", data={"token": api.tokens[who]}, follow_redirects=False)
-    assert response.status_code == 303
-    assert response.headers["location"] == "/"
+def signed_in(api: Api, who: str = "council") -> str:
+    return sign_in_as(api, who)
 
 
 class TestSignIn:
@@ -21,28 +20,15 @@ class TestSignIn:
         assert response.headers["location"] == "/signin"
         page = api.client.get("/signin")
         assert page.status_code == 200
-        assert '<label for="token">Mã truy cập (token)</label>' in page.text
-
-    def test_the_token_is_kept_in_an_httponly_strict_cookie(self, api: Api) -> None:
-        response = api.client.post(
-            "/signin", data={"token": api.tokens["council"]}, follow_redirects=False
-        )
-        cookie = response.headers["set-cookie"]
-        assert cookie.startswith("admission_token=")
-        assert "HttpOnly" in cookie
-        assert "SameSite=strict" in cookie
-        assert api.tokens["council"] not in response.headers["location"]
-
-    def test_a_bad_token_is_refused_and_sets_no_cookie(self, api: Api) -> None:
-        response = api.client.post("/signin", data={"token": "qa_nope"}, follow_redirects=False)
-        assert response.status_code == 401
-        assert "set-cookie" not in response.headers
-        assert "Mã truy cập không hợp lệ." in response.text
+        assert '<label for="email">Thư điện tử</label>' in page.text
+        assert '<label for="password">Mật khẩu</label>' in page.text
 
     def test_a_sign_in_posted_from_another_site_is_refused(self, api: Api) -> None:
+        signed_in(api)
+        api.client.cookies.clear()
         response = api.client.post(
             "/signin",
-            data={"token": api.tokens["council"]},
+            data={"email": "council@hdqlc.example", "password": PASSWORD},
             headers={"Origin": "https://evil.example"},
             follow_redirects=False,
         )
@@ -50,9 +36,14 @@ class TestSignIn:
         assert "set-cookie" not in response.headers
 
     def test_signing_out_clears_the_cookie(self, api: Api) -> None:
-        signed_in(api)
-        api.client.post("/signout", follow_redirects=False)
+        csrf = signed_in(api)
+        api.client.post("/signout", data={"csrf_token": csrf}, follow_redirects=False)
         assert api.client.get("/", follow_redirects=False).status_code == 303
+
+    def test_signing_out_without_the_csrf_token_is_refused(self, api: Api) -> None:
+        signed_in(api)
+        assert api.client.post("/signout", follow_redirects=False).status_code == 403
+        assert api.client.get("/", follow_redirects=False).status_code == 200
 
 
 class TestTheCookie:
@@ -62,13 +53,14 @@ class TestTheCookie:
         assert api.client.get("/api/v1/pipeline").status_code == 200
         assert api.client.get("/api/v1/events").status_code == 200
 
-    def test_it_never_authorises_a_change(self, api: Api) -> None:
+    def test_it_never_authorises_a_change_without_the_page_s_csrf_token(self, api: Api) -> None:
         signed_in(api, "applicant")
         response = api.client.post(
             "/api/v1/cases",
             json={"applicant_name": "X", "province": "Hậu Giang", "unit_kind": "software_park"},
         )
-        assert response.status_code == 401
+        assert response.status_code == 403
+        assert response.json()["error"]["code"] == "csrf_refused"
 
 
 class TestPages:

@@ -5,6 +5,7 @@ from fastapi import APIRouter, Query, Request, Response
 
 from app.admission import lifecycle, views
 from app.api.deps import Context, CurrentActor, DbSession
+from app.api.errors import request_lang
 from app.api.http import IfMatch, etag, json_response, version_from_if_match
 from app.api.transaction import commits_in_its_thread
 from app.cases import service
@@ -20,13 +21,18 @@ router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
 @router.post("", status_code=201)
 @commits_in_its_thread
 def create_case(
-    body: CaseCreate, session: DbSession, ctx: Context, actor: CurrentActor, response: Response
+    body: CaseCreate,
+    request: Request,
+    session: DbSession,
+    ctx: Context,
+    actor: CurrentActor,
+    response: Response,
 ) -> CaseOut:
     """Create a dossier in `draft` for the caller's province."""
     record = service.create(session, ctx, actor, body)
     response.headers["ETag"] = etag(record.case.version)
     response.headers["Location"] = f"{router.prefix}/{record.case.id}"
-    return views.detail(session, ctx, actor, record)
+    return views.detail(session, ctx, actor, record, lang=request_lang(request))
 
 
 @router.get("", response_model=CasePage)
@@ -79,7 +85,7 @@ async def read_case(
 
     def read() -> Response:
         record = service.load(session, ctx, actor, case_id)
-        body = views.detail_json(session, ctx, actor, record, kept)
+        body = views.detail_json(session, ctx, actor, record, kept, request_lang(request))
         headers = {"ETag": etag(record.case.version)}
         return Response(body, media_type="application/json", headers=headers)
 
@@ -91,6 +97,7 @@ async def read_case(
 def update_case(
     case_id: uuid.UUID,
     body: CaseUpdate,
+    request: Request,
     session: DbSession,
     ctx: Context,
     actor: CurrentActor,
@@ -101,7 +108,7 @@ def update_case(
     expected = version_from_if_match(if_match)
     record = service.update(session, ctx, actor, case_id, expected, body)
     response.headers["ETag"] = etag(record.case.version)
-    return views.detail(session, ctx, actor, record)
+    return views.detail(session, ctx, actor, record, lang=request_lang(request))
 
 
 @router.post("/{case_id}/transitions")
@@ -109,6 +116,7 @@ def update_case(
 def fire_transition(
     case_id: uuid.UUID,
     body: TransitionRequest,
+    request: Request,
     session: DbSession,
     ctx: Context,
     actor: CurrentActor,
@@ -119,4 +127,6 @@ def fire_transition(
     expected = version_from_if_match(if_match)
     fired = lifecycle.fire(session, ctx, actor, case_id, expected, body)
     response.headers["ETag"] = etag(fired.record.case.version)
-    return views.detail(session, ctx, actor, fired.record, present=fired.present)
+    return views.detail(
+        session, ctx, actor, fired.record, present=fired.present, lang=request_lang(request)
+    )

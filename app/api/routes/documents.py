@@ -5,19 +5,25 @@ from fastapi.responses import FileResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from app.api.deps import Context, CurrentActor, DbSession
-from app.api.http import OptionalIfMatch, etag, optional_version_from_if_match
+from app.api.http import (
+    IfMatch,
+    OptionalIfMatch,
+    etag,
+    optional_version_from_if_match,
+    version_from_if_match,
+)
 from app.api.limits import upload_body_limit
-from app.api.transaction import end_here, request_transaction
+from app.api.transaction import commits_in_its_thread, end_here, request_transaction
 from app.auth.actor import Actor
 from app.context import AppContext
 from app.core.db import unit_of_work
 from app.core.errors import TooLarge
 from app.core.schemas import VOCABULARY
-from app.documents import service, sniff
+from app.documents import review, service, sniff
 from app.documents.filenames import content_disposition
 from app.documents.models import Document
 from app.documents.multipart import ParsedUpload, receive_upload
-from app.documents.schemas import DocumentList, DocumentOut
+from app.documents.schemas import DocumentList, DocumentOut, ReviewRequest
 
 router = APIRouter(prefix="/api/v1/cases/{case_id}/documents", tags=["documents"])
 
@@ -163,3 +169,23 @@ def download_document(
     # An object store's bytes are passed on as they arrive, a chunk at a time.
     headers["Content-Length"] = str(content.size)
     return StreamingResponse(content.chunks(), media_type=document.content_type, headers=headers)
+
+
+@router.post("/{doc_id}/review")
+@commits_in_its_thread
+def review_document(
+    case_id: uuid.UUID,
+    doc_id: uuid.UUID,
+    body: ReviewRequest,
+    session: DbSession,
+    ctx: Context,
+    actor: CurrentActor,
+    response: Response,
+    if_match: IfMatch = None,
+) -> DocumentOut:
+    """Mark a document not acceptable, with the reason (the Council, or the Ministry in its
+    states); it then counts as missing until a new one is uploaded."""
+    expected = version_from_if_match(if_match)
+    done = review.reject(session, ctx, actor, case_id, doc_id, expected, body.reason)
+    response.headers["ETag"] = etag(done.case_version)
+    return _out(done.document, done.uploaded_by)

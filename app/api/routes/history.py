@@ -5,7 +5,13 @@ from fastapi import APIRouter
 from app import access
 from app.api.deps import Context, CurrentActor, DbSession
 from app.history import service
-from app.history.schemas import ActorRef, HistoryEntryOut, HistoryOut, VerificationOut
+from app.history.schemas import (
+    ActorRef,
+    HistoryEntryOut,
+    HistoryOut,
+    UserRef,
+    VerificationOut,
+)
 
 router = APIRouter(prefix="/api/v1/cases/{case_id}/history", tags=["history"])
 
@@ -25,7 +31,13 @@ def read_history(
                 action=e.action,
                 from_state=e.from_state,
                 to_state=e.to_state,
-                actor=ActorRef(org=e.actor_org, role=e.actor_role),
+                actor=ActorRef(
+                    org=e.actor_org,
+                    role=e.actor_role,
+                    user=UserRef(id=e.actor_user_id, name=e.actor_user_name or "")
+                    if e.actor_user_id is not None
+                    else None,
+                ),
                 at=e.at,
                 comment=e.comment,
                 reason=e.reason,
