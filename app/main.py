@@ -40,11 +40,15 @@ from app.webhooks.metrics import WebhookFigures
 
 
 def install_state(app: FastAPI, context: AppContext) -> None:
-    """The application's per-process state: the context, the failed-authentication limiter,
-    the metrics collectors and the kept response bodies, all new."""
+    """The application's per-process state: the context, the failed-authentication and
+    sign-in limiters, the metrics collectors and the kept response bodies, all new."""
+    settings = context.settings
     app.state.context = context
     app.state.auth_failures = FailureLimiter(
-        context.settings.auth_failure_limit, context.settings.auth_failure_window_seconds
+        settings.auth_failure_limit, settings.auth_failure_window_seconds
+    )
+    app.state.signin_failures = FailureLimiter(
+        settings.signin_address_limit, settings.signin_address_window_seconds
     )
     app.state.figures = [CaseFigures(context), WebhookFigures(context)]
     app.state.pipeline_bodies = BodyCache()

@@ -323,10 +323,7 @@ def switch_language(
 
 
 def install(app: FastAPI) -> None:
-    """Mount the dashboard on `app`: pages, static files, and the sign-in throttle."""
+    """Mount the dashboard on `app`: pages and static files (the sign-in throttle is the
+    app's per-process state, `app.main.install_state`)."""
     app.include_router(router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    settings = app.state.context.settings
-    app.state.signin_failures = FailureLimiter(
-        settings.signin_address_limit, settings.signin_address_window_seconds
-    )

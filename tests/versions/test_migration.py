@@ -112,7 +112,7 @@ class TestMoving:
             assert vapi.verify(case_id)["valid"] is True
             entry = vapi.history(case_id)[-1]
             assert entry["action"] == "workflow_migrated"
-            assert entry["actor"] == {"org": "ops", "role": "admin"}
+            assert entry["actor"] == {"org": "ops", "role": "admin", "user": None}
             assert entry["fields"]["from_version"] == 1
             assert entry["fields"]["to_version"] == 2
             assert entry["fields"]["run_by"] == "ops"
@@ -289,7 +289,7 @@ class TestTheCommand:
         assert done.exit_code == 0, done.output
         assert done.output.splitlines()[-1] == "moved 3 case(s)"
         entry = vapi.history(running["draft"]["id"])[-1]
-        assert entry["actor"] == {"org": "cli", "role": "admin"}
+        assert entry["actor"] == {"org": "cli", "role": "admin", "user": None}
         assert entry["fields"]["run_by"] == "Nguyễn Văn A"
         again = CliRunner().invoke(main, mapped)
         assert again.output.splitlines() == [

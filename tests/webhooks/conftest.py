@@ -16,9 +16,9 @@ from click.testing import CliRunner, Result
 from app.cli import main
 from app.context import AppContext
 from app.core.config import get_settings
+from tests.commands import ADMISSION
 from tests.factories import Api
 from tests.live import free_port
-from tests.test_cli import ADMISSION
 
 RECEIVER = Path(__file__).with_name("receiver.py")
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
