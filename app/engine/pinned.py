@@ -19,6 +19,10 @@ from app.core.errors import ServiceFault
 from app.engine.loader import WorkflowRegistry
 
 
+def _cases(count: int) -> str:
+    return "1 case" if count == 1 else f"{count} cases"
+
+
 @dataclass(frozen=True)
 class UnloadedVersion:
     """A (workflow key, version) that `cases` cases use and that is not loaded."""
@@ -28,7 +32,7 @@ class UnloadedVersion:
     cases: int
 
     def describe(self) -> str:
-        used_by = "1 case" if self.cases == 1 else f"{self.cases} cases"
+        used_by = _cases(self.cases)
         return (
             f"workflow {self.key!r} version {self.version} is used by {used_by} "
             f"but is not loaded (no file {self.key}.v{self.version}.yaml)"
@@ -60,7 +64,7 @@ class EditedVersion:
     cases: int
 
     def describe(self) -> str:
-        used_by = "1 case" if self.cases == 1 else f"{self.cases} cases"
+        used_by = _cases(self.cases)
         return (
             f"{self.source}: workflow {self.key!r} version {self.version} was edited in place "
             f"(content hash {self.loaded_hash[:12]}, recorded {self.recorded_hash[:12]}) and "
